@@ -1,0 +1,85 @@
+import type { z } from 'zod';
+import { ProtocolError, fail, ok } from './errors';
+import type { ProtocolErrorCode, Result } from './errors';
+import { defaultLimits } from './limits';
+import type { ProtocolLimits } from './limits';
+import { MessageSchema } from './schemas';
+import type { BlockFrame, FileRecord, Message } from './schemas';
+
+const utf8 = new TextEncoder();
+export const BLOCK_FRAME_KIND = 0x01;
+export const BLOCK_HEADER_BYTES = 5;
+
+export function encodeMessage(message: Message): string {
+  return JSON.stringify(message);
+}
+
+/** Decodes and validates one text frame. Never throws: a bad frame is a `ProtocolError` value. */
+export function decodeMessage(frame: string, limits: Pick<ProtocolLimits, 'frameBytesMax'> = defaultLimits): Result<Message> {
+  // UTF-8 takes at most 3 bytes per UTF-16 unit, so only long strings need the exact count.
+  if (frame.length * 3 > limits.frameBytesMax && utf8.encode(frame).byteLength > limits.frameBytesMax) {
+    return fail(new ProtocolError('FRAME_TOO_LARGE', `text frame over ${limits.frameBytesMax} bytes`));
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(frame);
+  } catch (cause) {
+    return fail(new ProtocolError('INVALID_JSON', 'text frame is not JSON', { cause }));
+  }
+  const parsed = MessageSchema.safeParse(json);
+  if (!parsed.success) return fail(issueToError(parsed.error));
+  return ok(parsed.data);
+}
+
+function issueToError(error: z.ZodError): ProtocolError {
+  const issue = error.issues[0];
+  const params = issue && 'params' in issue ? (issue.params as { protocolCode?: ProtocolErrorCode } | undefined) : undefined;
+  const code = params?.protocolCode ?? 'INVALID_MESSAGE';
+  const where = issue ? issue.path.join('.') : '';
+  return new ProtocolError(code, `${where ? `${where}: ` : ''}${issue?.message ?? 'invalid message'}`, { cause: error });
+}
+
+export function encodeBlock(id: number, data: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(BLOCK_HEADER_BYTES + data.byteLength);
+  frame[0] = BLOCK_FRAME_KIND;
+  new DataView(frame.buffer).setUint32(1, id >>> 0);
+  frame.set(data, BLOCK_HEADER_BYTES);
+  return frame;
+}
+
+/** Decodes a binary frame; the data is a view into `frame`, not a copy. */
+export function decodeBlock(frame: Uint8Array, limits: Pick<ProtocolLimits, 'blockBytesMax'> = defaultLimits): Result<BlockFrame> {
+  if (frame.byteLength < BLOCK_HEADER_BYTES) {
+    return fail(new ProtocolError('INVALID_BLOCK_FRAME', `binary frame of ${frame.byteLength} bytes is shorter than its header`));
+  }
+  if (frame[0] !== BLOCK_FRAME_KIND) {
+    return fail(new ProtocolError('INVALID_BLOCK_FRAME', `unknown binary frame kind ${frame[0]}`));
+  }
+  if (frame.byteLength - BLOCK_HEADER_BYTES > limits.blockBytesMax) {
+    return fail(new ProtocolError('FRAME_TOO_LARGE', `block over ${limits.blockBytesMax} bytes`));
+  }
+  const id = new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getUint32(1);
+  return ok({ id, data: frame.subarray(BLOCK_HEADER_BYTES) });
+}
+
+/** Splits records into batches that respect both the record count and the byte budget of one frame. */
+export function batchRecords(
+  records: readonly FileRecord[],
+  limits: Pick<ProtocolLimits, 'recordsPerBatchMax' | 'batchBytesMax'> = defaultLimits,
+): FileRecord[][] {
+  const batches: FileRecord[][] = [];
+  let batch: FileRecord[] = [];
+  let bytes = 0;
+  for (const record of records) {
+    const recordBytes = JSON.stringify(record).length + 1;
+    if (batch.length > 0 && (batch.length >= limits.recordsPerBatchMax || bytes + recordBytes > limits.batchBytesMax)) {
+      batches.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(record);
+    bytes += recordBytes;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
+}
