@@ -1,0 +1,1 @@
+export { ManualWatcher } from './manual-watcher';
