@@ -1,0 +1,24 @@
+/**
+ * The little a peer session needs from a socket: ordered text and binary frames, a close with a
+ * reason, and backpressure. WebSockets and the in-memory network both provide it, so the
+ * handshake and validation code is shared and tested once.
+ */
+export interface FrameSocket {
+  /** Resolves once the frame has been handed to the network (or the socket closed). */
+  sendText(text: string): Promise<void>;
+  sendBinary(data: Uint8Array): Promise<void>;
+  /** Bytes queued but not yet written. */
+  readonly bufferedAmount: number;
+  close(reason: string): void;
+  /**
+   * Starts delivery. Frames that arrived before are held until then, so nothing the peer sends
+   * right after the socket opens is lost. `closed` is called once, whoever closed it.
+   */
+  attach(handlers: FrameHandlers): void;
+}
+
+export interface FrameHandlers {
+  text(text: string): void;
+  binary(data: Uint8Array): void;
+  closed(reason: string): void;
+}

@@ -1,0 +1,10 @@
+export { WsTransport } from './ws-transport';
+export type { WsTransportOptions } from './ws-transport';
+export { TransportHub } from './hub';
+export type { HubOptions } from './hub';
+export type { AppMessage, Connection, Direction, ListenAddress, Transport, TransportEvents } from './connection';
+export type { FrameSocket } from './frame-socket';
+export { TransportError, isTransportError } from './errors';
+export type { TransportErrorCode } from './errors';
+export { backoffDelay, defaultBackoff } from './backoff';
+export type { BackoffOptions } from './backoff';

@@ -1,0 +1,90 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { WsTransport } from '../src/index';
+import type { TransportError } from '../src/index';
+import { until } from './until';
+
+const open: WsTransport[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((t) => t.close()));
+});
+
+async function listening(nodeId: string, options: Partial<ConstructorParameters<typeof WsTransport>[0]> = {}): Promise<{ transport: WsTransport; url: string; errors: TransportError[] }> {
+  const transport = new WsTransport({ nodeId, secret: 'secret', listen: { host: '127.0.0.1', port: 0 }, ...options });
+  open.push(transport);
+  const errors: TransportError[] = [];
+  transport.on('error', (error) => errors.push(error));
+  const address = await transport.listen();
+  return { transport, url: `ws://127.0.0.1:${address?.port}`, errors };
+}
+
+function rawClient(url: string): Promise<{ ws: WebSocket; closed: Promise<string> }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    const closed = new Promise<string>((done) => ws.on('close', (_code, reason) => done(reason.toString())));
+    ws.on('error', () => {});
+    ws.once('open', () => resolve({ ws, closed }));
+    ws.once('unexpected-response', () => reject(new Error('unexpected response')));
+  });
+}
+
+describe('WsTransport against hostile or broken clients', () => {
+  it('closes a client that sends garbage and keeps serving real peers', async () => {
+    const server = await listening('server');
+    const raw = await rawClient(server.url);
+    raw.ws.send('definitely not json');
+    expect(await raw.closed).toMatch(/invalid frame/);
+    expect(server.errors.map((e) => e.code)).toContain('BAD_FRAME');
+
+    const peer = new WsTransport({ nodeId: 'peer', secret: 'secret', listen: null });
+    open.push(peer);
+    peer.dial(server.url);
+    await until(() => server.transport.connections().length === 1, 'a real peer still connects');
+  });
+
+  it('drops a frame larger than the protocol limit at the socket', async () => {
+    const server = await listening('server', { limits: { frameBytesMax: 64 * 1024 } });
+    const raw = await rawClient(server.url);
+    raw.ws.send(Buffer.alloc(65 * 1024));
+    await raw.closed;
+    expect(server.transport.connections()).toEqual([]);
+  });
+
+  it('times out a client that opens a socket and never speaks', async () => {
+    const server = await listening('server', { handshakeTimeoutMs: 100 });
+    const raw = await rawClient(server.url);
+    expect(await raw.closed).toMatch(/no authenticated handshake/);
+    expect(server.errors.map((e) => e.code)).toContain('HANDSHAKE_TIMEOUT');
+  });
+
+  it('refuses connections beyond maxConnections', async () => {
+    const server = await listening('server', { maxConnections: 1 });
+    await rawClient(server.url);
+    const second = await rawClient(server.url);
+    expect(await second.closed).toMatch(/too many connections/);
+  });
+
+  it('answers a plain HTTP request with 426 instead of hanging', async () => {
+    const server = await listening('server');
+    const response = await fetch(server.url.replace('ws://', 'http://'));
+    expect(response.status).toBe(426);
+  });
+
+  it('reports a clear error for a port already in use', async () => {
+    const first = await listening('one');
+    const port = Number(new URL(first.url).port);
+    const second = new WsTransport({ nodeId: 'two', secret: 'secret', listen: { host: '127.0.0.1', port } });
+    open.push(second);
+    await expect(second.listen()).rejects.toMatchObject({ code: 'LISTEN_FAILED' });
+  });
+
+  it('rejects a peer URL that is not ws:// or wss://', async () => {
+    const client = new WsTransport({ nodeId: 'client', secret: 'secret', listen: null });
+    open.push(client);
+    const errors: TransportError[] = [];
+    client.on('error', (error) => errors.push(error));
+    client.dial('http://127.0.0.1:1');
+    await until(() => errors.length > 0, 'an error');
+    expect(errors[0]?.code).toBe('BAD_URL');
+  });
+});
