@@ -71,7 +71,8 @@ export function batchRecords(
   let batch: FileRecord[] = [];
   let bytes = 0;
   for (const record of records) {
-    const recordBytes = JSON.stringify(record).length + 1;
+    // UTF-8 bytes, not UTF-16 units: the budget is in bytes and non-ASCII paths take up to 3 per unit. +1 for the comma.
+    const recordBytes = utf8.encode(JSON.stringify(record)).byteLength + 1;
     if (batch.length > 0 && (batch.length >= limits.recordsPerBatchMax || bytes + recordBytes > limits.batchBytesMax)) {
       batches.push(batch);
       batch = [];

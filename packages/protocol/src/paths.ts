@@ -12,9 +12,13 @@ export interface PathRuleOptions {
 export const defaultStateDirName = '.sync';
 
 const utf8 = new TextEncoder();
-// C0 controls and DEL; NUL gets its own code because it is the classic truncation attack.
+// C0 controls, DEL and C1 controls (all of Unicode's Cc); NUL gets its own code because it is the
+// classic truncation attack.
 // eslint-disable-next-line no-control-regex
-const controlChars = /[\u0001-\u001f\u007f]/;
+const controlChars = /[\u0001-\u001f\u007f-\u009f]/;
+// A lone surrogate becomes U+FFFD when the name is encoded for the filesystem, so distinct wire paths
+// would alias one file on disk. With the `u` flag a valid surrogate pair is one code point, never Cs.
+const loneSurrogate = /\p{Cs}/u;
 
 const reject = (code: PathErrorCode, path: string): Result<never> =>
   fail(new ProtocolError(code, `rejected path ${JSON.stringify(path.slice(0, 200))}`));
@@ -31,6 +35,7 @@ export function validatePath(path: string, options: PathRuleOptions = {}): Resul
   if (path.length === 0) return reject('PATH_EMPTY', path);
   if (path.includes('\u0000')) return reject('PATH_NUL', path);
   if (controlChars.test(path)) return reject('PATH_CONTROL_CHAR', path);
+  if (loneSurrogate.test(path)) return reject('PATH_INVALID_UNICODE', path);
   if (path.includes('\\')) return reject('PATH_BACKSLASH', path);
   if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) return reject('PATH_ABSOLUTE', path);
 
@@ -44,7 +49,8 @@ export function validatePath(path: string, options: PathRuleOptions = {}): Resul
     if (segment === '.') return reject('PATH_DOT_SEGMENT', path);
     if (utf8.encode(segment).byteLength > segmentBytesMax) return reject('PATH_SEGMENT_TOO_LONG', path);
   }
-  if (segments[0] === stateDirName) return reject('PATH_STATE_DIR', path);
+  // Case-insensitive because on macOS and Windows `.SYNC/x` opens the same directory as `.sync/x`.
+  if (segments[0]?.toLowerCase() === stateDirName.normalize('NFC').toLowerCase()) return reject('PATH_STATE_DIR', path);
   return ok(normalized);
 }
 

@@ -22,9 +22,20 @@ export const WirePathSchema = z.string().superRefine((path, ctx) => {
   }
 });
 
+const counter = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+/**
+ * `{ [nodeId]: counter }`. Parsed through its entries because `z.record` assigns keys one by one and so
+ * drops a `__proto__` entry, a valid node id; `Object.fromEntries` defines it as data instead.
+ */
 export const VersionVectorSchema = z
-  .record(NodeIdSchema, z.number().int().min(0).max(Number.MAX_SAFE_INTEGER))
-  .refine((v) => Object.keys(v).length <= limits.vectorEntriesMax, 'too many version vector entries');
+  .custom<Record<string, unknown>>(
+    (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
+    'version vector must be an object',
+  )
+  .transform((v) => Object.entries(v))
+  .pipe(z.array(z.tuple([NodeIdSchema, counter])).max(limits.vectorEntriesMax, 'too many version vector entries'))
+  .transform((entries): Record<string, number> => Object.fromEntries(entries));
 
 export const BlockInfoSchema = z.object({
   offset: byteCount,
@@ -87,7 +98,19 @@ function recordShapeProblem(record: {
   return null;
 }
 
-const batchOfRecords = z.array(FileRecordSchema).max(limits.recordsPerBatchMax);
+// The count is checked before any record is parsed, so an oversized batch costs nothing and gets its own code.
+const batchOfRecords = z
+  .array(z.unknown())
+  .superRefine((records, ctx) => {
+    if (records.length > limits.recordsPerBatchMax) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `more than ${limits.recordsPerBatchMax} records in one batch`,
+        params: { protocolCode: 'TOO_MANY_RECORDS' },
+      });
+    }
+  })
+  .pipe(z.array(FileRecordSchema));
 const nonceSchema = z.string().regex(/^[A-Za-z0-9_-]{22,128}$/, 'nonce must be base64url, 16 to 96 bytes');
 const indexIdSchema = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/);
 
