@@ -1,0 +1,82 @@
+import { join, relative, sep } from 'node:path';
+import { validatePath } from '@sync/protocol';
+import type { FileStat, FileSystem } from './ports';
+import { SyncError } from './errors';
+import { parentPath } from './record';
+
+/**
+ * The synced folder as the engine may touch it: relative paths only, checked by the protocol's
+ * path rules, and every parent a real directory (never a symlink), so nothing resolves outside.
+ */
+export class Folder {
+  readonly tmpDir: string;
+  readonly versionsDir: string;
+  /** Set when the state dir lives inside the folder: paths under it are never synced. */
+  readonly stateDirRelative: string | null;
+
+  constructor(
+    readonly fs: FileSystem,
+    readonly root: string,
+    readonly stateDir: string,
+  ) {
+    this.tmpDir = join(stateDir, 'tmp');
+    this.versionsDir = join(stateDir, 'versions');
+    const rel = relative(root, stateDir);
+    this.stateDirRelative = rel && !rel.startsWith('..') && !rel.startsWith(sep) ? rel.split(sep).join('/') : null;
+  }
+
+  /** True for paths the engine must never sync: the state dir and anything the path rules reject. */
+  isForbidden(path: string): boolean {
+    const result = validatePath(path);
+    if (!result.ok || result.value !== path) return true;
+    const state = this.stateDirRelative;
+    return state !== null && (path === state || path.startsWith(`${state}/`));
+  }
+
+  abs(path: string): string {
+    if (this.isForbidden(path)) throw new SyncError('UNSAFE_PATH', `refusing path ${JSON.stringify(path)}`, { path });
+    return join(this.root, ...path.split('/'));
+  }
+
+  /** lstat of a path whose parents are all real directories; null when missing or unreachable safely. */
+  async stat(path: string): Promise<FileStat | null> {
+    if (!(await this.parentsAreDirs(path))) return null;
+    return this.fs.lstat(this.abs(path));
+  }
+
+  async parentsAreDirs(path: string): Promise<boolean> {
+    const parent = parentPath(path);
+    if (parent === null) return true;
+    let current = '';
+    for (const segment of parent.split('/')) {
+      current = current ? `${current}/${segment}` : segment;
+      const stat = await this.fs.lstat(this.abs(current));
+      if (!stat || stat.type !== 'dir') return false;
+    }
+    return true;
+  }
+
+  /** Creates missing parents; refuses when one is a symlink or a file (it could point anywhere). */
+  async ensureParents(path: string): Promise<void> {
+    const parent = parentPath(path);
+    if (parent === null) return;
+    let current = '';
+    for (const segment of parent.split('/')) {
+      current = current ? `${current}/${segment}` : segment;
+      const abs = this.abs(current);
+      const stat = await this.fs.lstat(abs);
+      if (!stat) await this.fs.mkdir(abs);
+      else if (stat.type !== 'dir') {
+        throw new SyncError('UNSAFE_PATH', `${current} is a ${stat.type}, not a directory`, { path });
+      }
+    }
+  }
+
+  tempPath(id: string): string {
+    return join(this.tmpDir, `${id}.part`);
+  }
+}
+
+export function toPosixRelative(root: string, absolute: string): string {
+  return relative(root, absolute).split(sep).join('/').normalize('NFC');
+}

@@ -1,0 +1,56 @@
+import { createHash } from 'node:crypto';
+import { blockSizeFor } from '@sync/protocol';
+import type { BlockInfo } from '@sync/protocol';
+import type { FileSystem } from './ports';
+
+export interface FileDigest {
+  size: number;
+  hash: string;
+  blocks: BlockInfo[];
+}
+
+export const emptyFileHash = createHash('sha256').digest('hex');
+
+export function sha256(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * Hashes a file block by block and as a whole in one pass. The next block is read while the
+ * current one is hashed, so disk and CPU work overlap.
+ */
+export async function hashFile(fs: FileSystem, path: string, sizeHint: number): Promise<FileDigest> {
+  const blockSize = blockSizeFor(sizeHint);
+  const handle = await fs.openRead(path);
+  try {
+    const whole = createHash('sha256');
+    const blocks: BlockInfo[] = [];
+    let offset = 0;
+    let buffers = [new Uint8Array(blockSize), new Uint8Array(blockSize)];
+    let pending = readFull(handle, buffers[0]!, offset);
+    for (;;) {
+      const length = await pending;
+      if (length === 0) break;
+      const current = buffers[0]!.subarray(0, length);
+      buffers = [buffers[1]!, buffers[0]!];
+      pending = length < blockSize ? Promise.resolve(0) : readFull(handle, buffers[0]!, offset + length);
+      whole.update(current);
+      blocks.push({ offset, size: length, hash: sha256(current) });
+      offset += length;
+    }
+    // A file that grew past the size hint would have a different block size: the caller re-checks size.
+    return { size: offset, hash: whole.digest('hex'), blocks };
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readFull(handle: { read(buffer: Uint8Array, position: number): Promise<number> }, buffer: Uint8Array, position: number): Promise<number> {
+  let filled = 0;
+  while (filled < buffer.byteLength) {
+    const read = await handle.read(buffer.subarray(filled), position + filled);
+    if (read === 0) break;
+    filled += read;
+  }
+  return filled;
+}

@@ -1,0 +1,11 @@
+export { createSyncNode, defaultEngineLimits } from './sync-node';
+export type { SyncNode, SyncNodeOptions, SyncStatus, PeerStatus, EngineLimits, WatcherFactoryOptions } from './sync-node';
+export type { SyncEvents, SyncStep, FileSyncedEvent, ChangeOp } from './events';
+export { SyncError, isSyncError } from './errors';
+export type { SyncErrorCode } from './errors';
+export type { Clock, FileSystem, FileStat, EntryType, ReadHandle, WriteHandle, Logger, Random } from './ports';
+export { silentLogger } from './ports';
+export { NodeFileSystem } from './node-file-system';
+export { systemClock, systemRandom } from './system';
+export { conflictPolicies, conflictName } from '@sync/conflict';
+export type { ConflictPolicy } from '@sync/conflict';

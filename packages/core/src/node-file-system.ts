@@ -1,0 +1,151 @@
+import { constants as fsConstants, promises as fsp } from 'node:fs';
+import { dirname, basename, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { EntryType, FileStat, FileSystem, ReadHandle, WriteHandle } from './ports';
+import { errnoCode } from './errors';
+
+function entryType(stat: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean }): EntryType {
+  if (stat.isFile()) return 'file';
+  if (stat.isDirectory()) return 'dir';
+  if (stat.isSymbolicLink()) return 'symlink';
+  return 'other';
+}
+
+/** The real filesystem, through node:fs/promises. Never follows symlinks on its own. */
+export class NodeFileSystem implements FileSystem {
+  async lstat(path: string): Promise<FileStat | null> {
+    try {
+      const stat = await fsp.lstat(path);
+      return { type: entryType(stat), size: stat.size, mtimeMs: stat.mtimeMs, mode: stat.mode & 0o7777, ino: stat.ino };
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return null;
+      throw error;
+    }
+  }
+
+  async readdir(path: string): Promise<{ name: string; type: EntryType }[]> {
+    const entries = await fsp.readdir(path, { withFileTypes: true });
+    return entries.map((entry) => ({ name: entry.name, type: entryType(entry) }));
+  }
+
+  async mkdir(path: string, mode = 0o755): Promise<void> {
+    try {
+      await fsp.mkdir(path, { mode });
+    } catch (error) {
+      if (errnoCode(error) !== 'EEXIST') throw error;
+      const stat = await fsp.lstat(path);
+      if (!stat.isDirectory()) throw error;
+    }
+  }
+
+  rmdir(path: string): Promise<void> {
+    return fsp.rmdir(path);
+  }
+
+  unlink(path: string): Promise<void> {
+    return fsp.unlink(path);
+  }
+
+  rename(from: string, to: string): Promise<void> {
+    return fsp.rename(from, to);
+  }
+
+  link(existing: string, newPath: string): Promise<void> {
+    return fsp.link(existing, newPath);
+  }
+
+  copyFile(from: string, to: string): Promise<void> {
+    // Reflink where the filesystem can; the kernel copies otherwise.
+    return fsp.copyFile(from, to, fsConstants.COPYFILE_FICLONE);
+  }
+
+  symlink(target: string, path: string): Promise<void> {
+    return fsp.symlink(target, path);
+  }
+
+  readlink(path: string): Promise<string> {
+    return fsp.readlink(path);
+  }
+
+  chmod(path: string, mode: number): Promise<void> {
+    return fsp.chmod(path, mode);
+  }
+
+  utimes(path: string, mtimeMs: number): Promise<void> {
+    const seconds = mtimeMs / 1000;
+    return fsp.utimes(path, seconds, seconds);
+  }
+
+  async openRead(path: string): Promise<ReadHandle> {
+    const handle = await fsp.open(path, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+    return {
+      read: async (buffer, position) => (await handle.read(buffer, 0, buffer.byteLength, position)).bytesRead,
+      close: () => handle.close(),
+    };
+  }
+
+  async openWrite(path: string): Promise<WriteHandle> {
+    const handle = await fsp.open(path, 'w', 0o600);
+    return {
+      write: async (data, position) => {
+        let written = 0;
+        while (written < data.byteLength) {
+          const result = await handle.write(data, written, data.byteLength - written, position + written);
+          written += result.bytesWritten;
+        }
+      },
+      sync: () => handle.sync(),
+      close: () => handle.close(),
+    };
+  }
+
+  async openAppend(path: string): Promise<WriteHandle> {
+    const handle = await fsp.open(path, 'a', 0o600);
+    return {
+      write: async (data) => {
+        await handle.appendFile(data);
+      },
+      sync: () => handle.sync(),
+      close: () => handle.close(),
+    };
+  }
+
+  truncate(path: string, length: number): Promise<void> {
+    return fsp.truncate(path, length);
+  }
+
+  async readFile(path: string): Promise<Uint8Array | null> {
+    try {
+      return await fsp.readFile(path);
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return null;
+      throw error;
+    }
+  }
+
+  async writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
+    const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+    const handle = await fsp.open(temp, 'w', 0o600);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fsp.rename(temp, path);
+    await this.syncDir(dirname(path));
+  }
+
+  async syncDir(path: string): Promise<void> {
+    const handle = await fsp.open(path, fsConstants.O_RDONLY);
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  removeTree(path: string): Promise<void> {
+    return fsp.rm(path, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,290 @@
+import { batchRecords } from '@sync/protocol';
+import type { BlockFrame, FileRecord, IndexMessage, IndexUpdateMessage, RequestMessage } from '@sync/protocol';
+import type { AppMessage, Connection } from '@sync/transport';
+import type { EngineContext } from './context';
+import { toWire } from './record';
+import { SyncError } from './errors';
+
+/** What a peer has told us it holds. Kept after a disconnect so a reconnect asks only for the rest. */
+interface RemoteIndex {
+  indexId: string | null;
+  maxSequence: number;
+  records: Map<string, FileRecord>;
+}
+
+interface PendingRequest {
+  resolve: (data: Uint8Array) => void;
+  reject: (error: SyncError) => void;
+  timer: unknown;
+  size: number;
+}
+
+interface Link {
+  connection: Connection;
+  connectedAtMs: number;
+  /** Our sequence the peer has been sent up to; null until it asked (index-request). */
+  sentUpTo: number | null;
+  catchUpSent: boolean;
+  flushing: boolean;
+  flushAgain: boolean;
+  pending: Map<number, PendingRequest>;
+  serving: number;
+}
+
+export interface PeerSource {
+  peerId: string;
+  record: FileRecord;
+}
+
+export interface PeersOptions {
+  requestTimeoutMs: number;
+  servedRequestsMax: number;
+  onRecords(paths: string[], peerId: string): void;
+  onConnected(peerId: string): void;
+  serveBlock(request: RequestMessage): Promise<Uint8Array | { code: 'NOT_FOUND' | 'CHANGED' | 'IO'; message: string }>;
+}
+
+/** Index exchange and block requests with every connected peer. */
+export class Peers {
+  private readonly remotes = new Map<string, RemoteIndex>();
+  private readonly links = new Map<string, Link>();
+  private nextRequestId = 1;
+  private flushScheduled = false;
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly options: PeersOptions,
+  ) {
+    ctx.index.onChange(() => this.scheduleFlush());
+  }
+
+  connected(): { nodeId: string; address: string; direction: 'inbound' | 'outbound'; connectedAtMs: number }[] {
+    return [...this.links.values()].map((link) => ({
+      nodeId: link.connection.peerId,
+      address: link.connection.remoteAddress,
+      direction: link.connection.direction,
+      connectedAtMs: link.connectedAtMs,
+    }));
+  }
+
+  isConnected(peerId: string): boolean {
+    return this.links.has(peerId);
+  }
+
+  /** Every peer's record for a path, connected or not, in a stable order. */
+  recordsFor(path: string): PeerSource[] {
+    const result: PeerSource[] = [];
+    for (const [peerId, remote] of this.remotes) {
+      const record = remote.records.get(path);
+      if (record) result.push({ peerId, record });
+    }
+    return result.sort((a, b) => (a.peerId < b.peerId ? -1 : a.peerId > b.peerId ? 1 : 0));
+  }
+
+  /** Connected peers that hold this exact content at this path. */
+  sourcesFor(path: string, hash: string): string[] {
+    return this.recordsFor(path)
+      .filter(({ peerId, record }) => this.links.has(peerId) && !record.deleted && record.type === 'file' && record.hash === hash)
+      .map(({ peerId }) => peerId);
+  }
+
+  handleConnection(connection: Connection): void {
+    const previous = this.links.get(connection.peerId);
+    if (previous) this.dropLink(previous, 'replaced by a new connection');
+    const link: Link = {
+      connection,
+      connectedAtMs: this.ctx.clock.now(),
+      sentUpTo: null,
+      catchUpSent: false,
+      flushing: false,
+      flushAgain: false,
+      pending: new Map(),
+      serving: 0,
+    };
+    this.links.set(connection.peerId, link);
+    const remote = this.remote(connection.peerId);
+    this.send(link, { type: 'index-request', indexId: remote.indexId, since: remote.maxSequence });
+    this.options.onConnected(connection.peerId);
+  }
+
+  handleDisconnect(connection: Connection): void {
+    const link = this.links.get(connection.peerId);
+    if (link && link.connection === connection) this.dropLink(link, 'peer disconnected');
+  }
+
+  handleMessage(connection: Connection, message: AppMessage): void {
+    const link = this.links.get(connection.peerId);
+    if (!link || link.connection !== connection) return;
+    switch (message.type) {
+      case 'index-request':
+        link.sentUpTo = message.indexId === this.ctx.index.indexId ? Math.min(message.since, this.ctx.index.sequence) : 0;
+        link.catchUpSent = false;
+        void this.flush(link);
+        return;
+      case 'index':
+      case 'index-update':
+        this.receiveRecords(link, message);
+        return;
+      case 'request':
+        void this.serve(link, message);
+        return;
+      case 'error': {
+        const pending = link.pending.get(message.id);
+        if (!pending) return;
+        this.settle(link, message.id);
+        pending.reject(new SyncError('PEER_ERROR', `${connection.peerId} answered ${message.code}${message.message ? `: ${message.message}` : ''}`));
+        return;
+      }
+      case 'close':
+        return;
+    }
+  }
+
+  handleBlock(connection: Connection, frame: BlockFrame): void {
+    const link = this.links.get(connection.peerId);
+    const pending = link?.pending.get(frame.id);
+    if (!link || !pending) return;
+    this.settle(link, frame.id);
+    this.ctx.counters.bytesReceived += frame.data.byteLength;
+    pending.resolve(frame.data);
+  }
+
+  /** Asks one peer for one block; rejects on error, disconnect or time-out. */
+  request(peerId: string, path: string, block: { offset: number; size: number; hash: string }): Promise<Uint8Array> {
+    const link = this.links.get(peerId);
+    if (!link) return Promise.reject(new SyncError('NO_SOURCE', `${peerId} is not connected`, { path }));
+    const id = this.nextRequestId;
+    this.nextRequestId = (this.nextRequestId % 0xffff_fffe) + 1;
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const timer = this.ctx.clock.setTimeout(() => {
+        this.settle(link, id);
+        reject(new SyncError('PEER_ERROR', `${peerId} did not answer a block request in time`, { path }));
+      }, this.options.requestTimeoutMs);
+      link.pending.set(id, { resolve, reject, timer, size: block.size });
+      this.send(link, { type: 'request', id, path, hash: block.hash, offset: block.offset, size: block.size });
+    });
+  }
+
+  close(): void {
+    for (const link of [...this.links.values()]) this.dropLink(link, 'stopping');
+  }
+
+  private remote(peerId: string): RemoteIndex {
+    let remote = this.remotes.get(peerId);
+    if (!remote) this.remotes.set(peerId, (remote = { indexId: null, maxSequence: 0, records: new Map() }));
+    return remote;
+  }
+
+  private receiveRecords(link: Link, message: IndexMessage | IndexUpdateMessage): void {
+    const peerId = link.connection.peerId;
+    // All or nothing: one forbidden path condemns the batch and the connection.
+    const forbidden = message.records.find((record) => this.ctx.folder.isForbidden(record.path));
+    if (forbidden) {
+      link.connection.close(`forbidden path in index: ${JSON.stringify(forbidden.path.slice(0, 100))}`);
+      this.ctx.events.emit('error', new SyncError('PEER_ERROR', `${peerId} sent a record for a forbidden path`, { path: forbidden.path }));
+      return;
+    }
+    const remote = this.remote(peerId);
+    if (remote.indexId !== message.indexId) {
+      // The peer's index restarted (its state was wiped): what it said before no longer holds.
+      remote.indexId = message.indexId;
+      remote.maxSequence = 0;
+      remote.records.clear();
+    }
+    const paths: string[] = [];
+    for (const record of message.records) {
+      remote.records.set(record.path, record);
+      if (record.sequence > remote.maxSequence) remote.maxSequence = record.sequence;
+      paths.push(record.path);
+    }
+    if (paths.length) this.options.onRecords(paths, peerId);
+  }
+
+  private async serve(link: Link, request: RequestMessage): Promise<void> {
+    if (link.serving >= this.options.servedRequestsMax) {
+      this.send(link, { type: 'error', id: request.id, code: 'BUSY', message: 'too many requests in flight' });
+      return;
+    }
+    link.serving++;
+    try {
+      const result = await this.options.serveBlock(request);
+      if (result instanceof Uint8Array) {
+        this.ctx.counters.bytesSent += result.byteLength;
+        await link.connection.sendBlock(request.id, result);
+      } else {
+        await link.connection.send({ type: 'error', id: request.id, code: result.code, message: result.message });
+      }
+    } catch {
+      // The connection closed while we answered; the peer asks again elsewhere.
+    } finally {
+      link.serving--;
+    }
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      for (const link of this.links.values()) void this.flush(link);
+    });
+  }
+
+  /** Sends the peer every record it has not seen yet, in sequence order, one flush at a time. */
+  private async flush(link: Link): Promise<void> {
+    if (link.sentUpTo === null) return;
+    if (link.flushing) {
+      link.flushAgain = true;
+      return;
+    }
+    link.flushing = true;
+    try {
+      do {
+        link.flushAgain = false;
+        // Records reach the journal before any peer hears of them.
+        await this.ctx.journalFlush();
+        const from: number = link.sentUpTo ?? 0;
+        const records = this.ctx.index.since(from);
+        const upTo: number = records.length ? records[records.length - 1]!.sequence : from;
+        const batches = batchRecords(records.map(toWire));
+        if (!link.catchUpSent) {
+          if (batches.length === 0) batches.push([]);
+          for (const [i, batch] of batches.entries()) {
+            await link.connection.send({ type: 'index', indexId: this.ctx.index.indexId, records: batch, done: i === batches.length - 1 });
+          }
+          link.catchUpSent = true;
+        } else {
+          for (const batch of batches) {
+            await link.connection.send({ type: 'index-update', indexId: this.ctx.index.indexId, records: batch });
+          }
+        }
+        link.sentUpTo = upTo;
+      } while (link.flushAgain && !link.connection.closed);
+    } catch {
+      // Closed mid-flush: the next connection starts from what the peer acknowledges.
+    } finally {
+      link.flushing = false;
+    }
+  }
+
+  private send(link: Link, message: AppMessage): void {
+    link.connection.send(message).catch(() => {
+      // A closed connection is reported through the disconnect event.
+    });
+  }
+
+  private settle(link: Link, id: number): void {
+    const pending = link.pending.get(id);
+    if (!pending) return;
+    this.ctx.clock.clearTimeout(pending.timer);
+    link.pending.delete(id);
+  }
+
+  private dropLink(link: Link, reason: string): void {
+    this.links.delete(link.connection.peerId);
+    for (const [id, pending] of [...link.pending]) {
+      this.settle(link, id);
+      pending.reject(new SyncError('PEER_ERROR', `${link.connection.peerId}: ${reason}`));
+    }
+  }
+}

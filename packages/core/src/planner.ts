@@ -1,0 +1,56 @@
+import { compare, resolve } from '@sync/conflict';
+import type { ConflictPolicy, ResolutionKind } from '@sync/conflict';
+import type { FileRecord } from '@sync/protocol';
+import type { LocalRecord } from './record';
+import type { PeerSource } from './peers';
+
+export interface ConflictCopy {
+  /** The record whose content lost; kept under `copyPath`. */
+  loser: FileRecord;
+  copyPath: string;
+}
+
+export interface ConflictNote {
+  kind: ResolutionKind;
+  winner: string;
+  loser: string;
+  copyPath: string | null;
+}
+
+/** The plain decision for one path: what the disk should become, and which losing contents to keep. */
+export interface PathPlan {
+  path: string;
+  local: LocalRecord | undefined;
+  target: FileRecord;
+  copies: ConflictCopy[];
+  conflicts: ConflictNote[];
+}
+
+/**
+ * Folds the local record and every peer's record for one path into the version every node will
+ * agree on. Deterministic: the same inputs give the same target on every node.
+ */
+export function planPath(path: string, local: LocalRecord | undefined, remotes: readonly PeerSource[], policy: ConflictPolicy): PathPlan | null {
+  let target: FileRecord | undefined = local;
+  const copies: ConflictCopy[] = [];
+  const conflicts: ConflictNote[] = [];
+  for (const { record } of remotes) {
+    if (!target) {
+      target = record;
+      continue;
+    }
+    const order = compare(target.version, record.version);
+    if (order === 'before') target = record;
+    else if (order === 'concurrent') {
+      const resolution = resolve(target, record, policy);
+      if (resolution.loser) {
+        conflicts.push({ kind: resolution.kind, winner: resolution.winner.modifiedBy, loser: resolution.loser.modifiedBy, copyPath: resolution.conflictCopyPath });
+        if (resolution.conflictCopyPath) copies.push({ loser: resolution.loser, copyPath: resolution.conflictCopyPath });
+      }
+      target = resolution.winner;
+    }
+  }
+  if (!target || target === local) return null;
+  if (local && compare(local.version, target.version) === 'equal') return null;
+  return { path, local, target, copies, conflicts };
+}

@@ -1,0 +1,395 @@
+import { dirname } from 'node:path';
+import { increment, merge, sameContent } from '@sync/conflict';
+import type { FileRecord } from '@sync/protocol';
+import type { EngineContext } from './context';
+import type { Peers } from './peers';
+import type { Versions } from './versions';
+import type { Scanner } from './scanner';
+import type { LocalRecord } from './record';
+import { depth, isLive, sameDiskContent, sameFingerprint } from './record';
+import type { PathPlan, ConflictCopy } from './planner';
+import { planPath } from './planner';
+import { fetchFile, ByteBudget } from './transfer';
+import type { TransferLimits } from './transfer';
+import { fingerprint } from './scanner';
+import { SyncError, errnoCode, isSyncError } from './errors';
+import type { ChangeOp } from './events';
+
+export interface PullerOptions extends TransferLimits {
+  transfersInFlightMax: number;
+  retryDelayMs: number;
+}
+
+type Outcome = 'done' | 'retry' | 'rescan';
+
+/**
+ * Brings the disk to the version the cluster agrees on, in passes: directories first, then files
+ * and links (many at once), then deletes deepest first, so a rename's new file is assembled before
+ * its old one goes away.
+ */
+export class Puller {
+  private readonly dirty = new Set<string>();
+  private readonly waitingForSource = new Set<string>();
+  private passRunning = false;
+  private passQueued = false;
+  private retryTimer: unknown = null;
+  private stopped = false;
+  private inFlight = 0;
+  private readonly budget: ByteBudget;
+  private idleWaiters: (() => void)[] = [];
+  private readonly dirsToSync = new Set<string>();
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly peers: Peers,
+    private readonly versions: Versions,
+    private readonly scanner: Scanner,
+    private readonly options: PullerOptions,
+  ) {
+    this.budget = new ByteBudget(options.bytesInFlightMax);
+  }
+
+  get transfersInFlight(): number {
+    return this.inFlight;
+  }
+
+  get pendingPaths(): number {
+    return this.dirty.size + this.waitingForSource.size;
+  }
+
+  markDirty(paths: Iterable<string>): void {
+    for (const path of paths) this.dirty.add(path);
+    this.schedulePass();
+  }
+
+  /** A new peer may hold what nobody connected had before. */
+  retryWaiting(): void {
+    this.markDirty(this.waitingForSource);
+    this.waitingForSource.clear();
+  }
+
+  whenIdle(): Promise<void> {
+    if (!this.passRunning && !this.passQueued && this.dirty.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.retryTimer !== null) this.ctx.clock.clearTimeout(this.retryTimer);
+  }
+
+  private schedulePass(): void {
+    if (this.stopped) return;
+    if (this.passRunning) {
+      this.passQueued = true;
+      return;
+    }
+    this.passRunning = true;
+    setImmediate(() => void this.runPasses());
+  }
+
+  private async runPasses(): Promise<void> {
+    try {
+      do {
+        this.passQueued = false;
+        await this.runPass();
+      } while ((this.passQueued || this.dirty.size > 0) && !this.stopped);
+    } finally {
+      this.passRunning = false;
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  private async runPass(): Promise<void> {
+    const paths = [...this.dirty];
+    this.dirty.clear();
+    const plans: PathPlan[] = [];
+    for (const path of paths) {
+      if (this.ctx.folder.isForbidden(path)) continue;
+      const plan = planPath(path, this.ctx.index.get(path), this.peers.recordsFor(path), this.ctx.conflictPolicy);
+      if (!plan || this.ctx.isIgnored(path, plan.target.type === 'dir')) continue;
+      plans.push(plan);
+    }
+    if (plans.length === 0) return;
+    const deletes = plans.filter((plan) => plan.target.deleted && plan.copies.length === 0);
+    const dirs = plans.filter((plan) => !plan.target.deleted && plan.target.type === 'dir').sort((a, b) => depth(a.path) - depth(b.path));
+    const rest = plans.filter((plan) => !deletes.includes(plan) && !dirs.includes(plan));
+
+    for (const plan of dirs) await this.apply(plan);
+    await this.runConcurrently(rest, (plan) => this.apply(plan));
+    for (const plan of deletes.sort((a, b) => depth(b.path) - depth(a.path))) await this.apply(plan);
+    await this.syncDirs();
+  }
+
+  private async runConcurrently<T>(items: T[], run: (item: T) => Promise<void>): Promise<void> {
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < items.length && !this.stopped) await run(items[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(this.options.transfersInFlightMax, items.length) }, worker));
+  }
+
+  private async apply(plan: PathPlan): Promise<void> {
+    if (this.stopped) return;
+    this.ctx.busy.add(plan.path);
+    let outcome: Outcome;
+    try {
+      outcome = await this.applyPlan(plan);
+    } catch (error) {
+      outcome = this.classify(plan.path, error);
+    } finally {
+      this.ctx.busy.delete(plan.path);
+    }
+    if (outcome === 'rescan') {
+      // The user changed the path under us: index that first, so it becomes a conflict, never an overwrite.
+      this.scanner.enqueue(plan.path);
+    } else if (outcome === 'retry') {
+      this.waitingForSource.add(plan.path);
+      this.scheduleRetry();
+    }
+  }
+
+  private classify(path: string, error: unknown): Outcome {
+    if (isSyncError(error) && (error.code === 'NO_SOURCE' || error.code === 'PEER_ERROR' || error.code === 'HASH_MISMATCH')) {
+      this.ctx.logger.debug('pull will be retried', { path, reason: error.message });
+      return 'retry';
+    }
+    this.ctx.counters.errors++;
+    const wrapped = isSyncError(error) ? error : new SyncError('IO', `syncing ${path} failed: ${String(error)}`, { cause: error, path });
+    this.ctx.events.emit('error', wrapped);
+    return errnoCode(error) === 'ENOSPC' || errnoCode(error) === 'EACCES' || errnoCode(error) === 'EROFS' ? 'retry' : 'rescan';
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer !== null || this.stopped) return;
+    this.retryTimer = this.ctx.clock.setTimeout(() => {
+      this.retryTimer = null;
+      this.retryWaiting();
+    }, this.options.retryDelayMs);
+  }
+
+  private async applyPlan(plan: PathPlan): Promise<Outcome> {
+    const startedAtMs = this.ctx.clock.now();
+    for (const copy of plan.copies) {
+      const outcome = await this.keepConflictCopy(plan, copy);
+      if (outcome !== 'done') return outcome;
+    }
+    const { local, target } = plan;
+    let outcome: Outcome;
+    let bytes = 0;
+    if (sameDiskContent(local, target)) outcome = await this.adoptVersion(plan);
+    else if (target.deleted) outcome = await this.delete(plan);
+    else if (target.type === 'dir') outcome = await this.makeDir(plan);
+    else if (target.type === 'symlink') outcome = await this.makeSymlink(plan);
+    else {
+      const result = await this.writeFile(plan);
+      outcome = result.outcome;
+      bytes = result.bytes;
+    }
+    if (outcome !== 'done') return outcome;
+    for (const note of plan.conflicts) {
+      this.ctx.counters.conflicts++;
+      this.ctx.events.emit('conflict', { path: plan.path, copyPath: note.copyPath, winner: note.winner, loser: note.loser, kind: note.kind });
+    }
+    if (!sameDiskContent(local, target)) {
+      const op: ChangeOp = target.deleted ? 'remove' : isLive(local) ? 'change' : 'add';
+      this.ctx.counters.filesSynced++;
+      this.ctx.events.emit('step', { op: target.type === 'dir' && op === 'add' ? 'mkdir' : op, path: plan.path, type: target.type, size: target.size });
+      this.ctx.events.emit('file-synced', {
+        path: plan.path,
+        op,
+        type: target.type,
+        bytes,
+        fromPeer: target.modifiedBy,
+        durationMs: this.ctx.clock.now() - startedAtMs,
+      });
+    }
+    return 'done';
+  }
+
+  /** Does the disk still hold what the index says? If not, a user write slipped in. */
+  private async diskMatches(path: string, local: LocalRecord | undefined): Promise<boolean> {
+    const stat = await this.ctx.folder.stat(path);
+    if (!isLive(local)) return stat === null;
+    if (!stat || stat.type !== local.type) return false;
+    if (local.type === 'file') return sameFingerprint(local.disk, stat);
+    if (local.type === 'symlink') return (await this.ctx.fs.readlink(this.ctx.folder.abs(path))) === local.target;
+    return true;
+  }
+
+  private publish(target: FileRecord, disk: LocalRecord['disk']): void {
+    this.ctx.index.publish({ ...target, disk });
+  }
+
+  private async adoptVersion(plan: PathPlan): Promise<Outcome> {
+    const { path, local, target } = plan;
+    if (!isLive(target)) {
+      this.publish(target, undefined);
+      return 'done';
+    }
+    if (!(await this.diskMatches(path, local))) return 'rescan';
+    const abs = this.ctx.folder.abs(path);
+    if (target.type !== 'symlink' && local && local.mode !== target.mode) await this.ctx.fs.chmod(abs, target.mode);
+    const stat = await this.ctx.folder.stat(path);
+    this.publish(target, stat ? fingerprint(stat) : undefined);
+    return 'done';
+  }
+
+  private async makeDir(plan: PathPlan): Promise<Outcome> {
+    const { path, local, target } = plan;
+    await this.ctx.folder.ensureParents(path);
+    if (!(await this.diskMatches(path, local))) return 'rescan';
+    const abs = this.ctx.folder.abs(path);
+    if (isLive(local) && local.type !== 'dir') {
+      // Directory beats file: the file's content was kept as a conflict copy above.
+      if (!(await this.versions.keep(path, local.blocks, false))) await this.ctx.fs.unlink(abs);
+    }
+    await this.ctx.fs.mkdir(abs, target.mode);
+    await this.ctx.fs.chmod(abs, target.mode);
+    const stat = await this.ctx.folder.stat(path);
+    this.publish(target, stat ? fingerprint(stat) : undefined);
+    this.dirsToSync.add(dirname(abs));
+    return 'done';
+  }
+
+  private async makeSymlink(plan: PathPlan): Promise<Outcome> {
+    const { path, local, target } = plan;
+    await this.ctx.folder.ensureParents(path);
+    const temp = this.ctx.folder.tempPath(this.ctx.random.id(12));
+    await this.ctx.fs.symlink(target.target ?? '', temp);
+    return this.commit(path, local, temp, target, 0);
+  }
+
+  private async writeFile(plan: PathPlan): Promise<{ outcome: Outcome; bytes: number }> {
+    const { path, local, target } = plan;
+    const sources = this.peers.sourcesFor(path, target.hash);
+    if (sources.length === 0 && !this.canAssembleLocally(target)) return { outcome: 'retry', bytes: 0 };
+    await this.ctx.folder.ensureParents(path);
+    this.inFlight++;
+    try {
+      const fetched = await fetchFile(this.ctx, this.peers, this.versions, this.budget, this.options, target, path, sources);
+      const outcome = await this.commit(path, local, fetched.tempPath, target, fetched.stat.ino, fetched.stat);
+      return { outcome, bytes: fetched.bytesFromPeers };
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private canAssembleLocally(target: FileRecord): boolean {
+    return target.blocks.every((block) => this.ctx.index.blockLocations(block.hash).length > 0 || this.versions.blockSource(block.hash));
+  }
+
+  /** Renames a finished temp file or link into place, only if the disk still matches the index. */
+  private async commit(
+    path: string,
+    local: LocalRecord | undefined,
+    temp: string,
+    target: FileRecord,
+    _ino: number,
+    stat?: { size: number; mtimeMs: number; ino: number },
+  ): Promise<Outcome> {
+    const abs = this.ctx.folder.abs(path);
+    try {
+      if (!(await this.diskMatches(path, local))) {
+        await this.ctx.fs.unlink(temp).catch(() => {});
+        return 'rescan';
+      }
+      if (isLive(local) && local.type === 'dir') {
+        await this.ctx.fs.rmdir(abs);
+      } else if (isLive(local) && local.type === 'file') {
+        await this.versions.keep(path, local.blocks, true);
+      }
+      const finalStat = stat ?? (await this.ctx.fs.lstat(temp));
+      await this.ctx.fs.rename(temp, abs);
+      this.publish(target, finalStat ? { size: finalStat.size, mtimeMs: finalStat.mtimeMs, ino: finalStat.ino } : undefined);
+      this.dirsToSync.add(dirname(abs));
+      return 'done';
+    } catch (error) {
+      await this.ctx.fs.unlink(temp).catch(() => {});
+      throw error;
+    }
+  }
+
+  private async delete(plan: PathPlan): Promise<Outcome> {
+    const { path, local, target } = plan;
+    if (!isLive(local)) {
+      this.publish(target, undefined);
+      return 'done';
+    }
+    if (!(await this.diskMatches(path, local))) return 'rescan';
+    const abs = this.ctx.folder.abs(path);
+    if (local.type === 'dir') {
+      try {
+        await this.ctx.fs.rmdir(abs);
+      } catch (error) {
+        if (errnoCode(error) !== 'ENOTEMPTY' && errnoCode(error) !== 'EEXIST') throw error;
+        return this.keepNonEmptyDir(plan);
+      }
+    } else if (local.type === 'file') {
+      if (!(await this.versions.keep(path, local.blocks, false))) await this.ctx.fs.unlink(abs);
+    } else {
+      await this.ctx.fs.unlink(abs);
+    }
+    this.publish(target, undefined);
+    this.dirsToSync.add(dirname(abs));
+    return 'done';
+  }
+
+  /**
+   * A deleted directory still holds entries. If their deletes are on the way, wait for them;
+   * otherwise the directory stays (a change beats a delete) under a version that supersedes it.
+   */
+  private keepNonEmptyDir(plan: PathPlan): Outcome {
+    const children = this.ctx.index.descendants(plan.path);
+    const pending = children.some((child) => isLive(child) && (this.dirty.has(child.path) || this.ctx.busy.has(child.path)));
+    if (pending) {
+      this.dirty.add(plan.path);
+      return 'done';
+    }
+    const local = plan.local!;
+    this.ctx.index.publish({
+      ...local,
+      version: increment(merge(local.version, plan.target.version), this.ctx.nodeId),
+      modifiedBy: this.ctx.nodeId,
+    });
+    return 'done';
+  }
+
+  /** Keeps a losing content under its conflict name before the winner takes the path. */
+  private async keepConflictCopy(plan: PathPlan, copy: ConflictCopy): Promise<Outcome> {
+    const { loser, copyPath } = copy;
+    const existing = this.ctx.index.get(copyPath);
+    if (isLive(existing) && sameContent(existing, loser)) return 'done';
+    if (this.ctx.folder.isForbidden(copyPath)) return 'done';
+    const record: FileRecord = {
+      ...loser,
+      path: copyPath,
+      deleted: false,
+      version: increment(existing?.version ?? {}, this.ctx.nodeId),
+      modifiedBy: this.ctx.nodeId,
+      sequence: 0,
+    };
+    const heldLocally = sameDiskContent(plan.local, loser) && plan.local !== undefined;
+    if (loser.type === 'symlink') {
+      const temp = this.ctx.folder.tempPath(this.ctx.random.id(12));
+      await this.ctx.folder.ensureParents(copyPath);
+      await this.ctx.fs.symlink(loser.target ?? '', temp);
+      return this.commit(copyPath, existing, temp, record, 0);
+    }
+    if (heldLocally && !(await this.diskMatches(plan.path, plan.local))) return 'rescan';
+    const sources = heldLocally ? [] : this.peers.sourcesFor(loser.path, loser.hash);
+    if (!heldLocally && sources.length === 0 && !this.canAssembleLocally(loser)) return 'retry';
+    await this.ctx.folder.ensureParents(copyPath);
+    const fetched = await fetchFile(this.ctx, this.peers, this.versions, this.budget, this.options, { ...loser, path: copyPath }, loser.path, sources);
+    return this.commit(copyPath, existing, fetched.tempPath, record, fetched.stat.ino, fetched.stat);
+  }
+
+  private async syncDirs(): Promise<void> {
+    const dirs = [...this.dirsToSync];
+    this.dirsToSync.clear();
+    await Promise.all(dirs.map((dir) => this.ctx.fs.syncDir(dir).catch(() => {})));
+  }
+}
+

@@ -1,0 +1,50 @@
+import type { FileRecord } from '@sync/protocol';
+
+/** What the scanner last saw on disk for a path: equal fingerprints mean "unchanged, do not re-hash". */
+export interface DiskFingerprint {
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
+
+/** A record of the local index: the wire record plus local-only knowledge of the disk. */
+export interface LocalRecord extends FileRecord {
+  disk?: DiskFingerprint | undefined;
+}
+
+export function toWire(record: LocalRecord): FileRecord {
+  const { disk: _disk, ...wire } = record;
+  return wire;
+}
+
+export function isLive(record: FileRecord | undefined): record is FileRecord {
+  return record !== undefined && !record.deleted;
+}
+
+export function sameFingerprint(a: DiskFingerprint | undefined, b: DiskFingerprint): boolean {
+  return a !== undefined && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
+}
+
+/** Same bytes, link target or directory-ness: what makes two records interchangeable on disk. */
+export function sameDiskContent(a: FileRecord | undefined, b: FileRecord | undefined): boolean {
+  if (!isLive(a) || !isLive(b)) return !isLive(a) && !isLive(b);
+  if (a.type !== b.type) return false;
+  if (a.type === 'file') return a.hash === b.hash;
+  if (a.type === 'symlink') return a.target === b.target;
+  return true;
+}
+
+export function parentPath(path: string): string | null {
+  const slash = path.lastIndexOf('/');
+  return slash === -1 ? null : path.slice(0, slash);
+}
+
+export function depth(path: string): number {
+  let count = 0;
+  for (const char of path) if (char === '/') count++;
+  return count;
+}
+
+export function isInside(path: string, dir: string): boolean {
+  return path.startsWith(`${dir}/`);
+}

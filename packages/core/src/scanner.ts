@@ -1,0 +1,266 @@
+import { increment } from '@sync/conflict';
+import type { EngineContext } from './context';
+import type { FileStat } from './ports';
+import type { LocalRecord } from './record';
+import { isLive, sameFingerprint } from './record';
+import { hashFile } from './hashing';
+import { SyncError, errnoCode } from './errors';
+import type { ChangeOp } from './events';
+
+export interface ScannerOptions {
+  quietPeriodMs: number;
+  scansInFlightMax: number;
+  /** Told after every scan, so the puller can re-decide paths that peers also have. */
+  onScanned?: (path: string) => void;
+}
+
+/**
+ * Turns what the disk holds into index records. A path is scanned after a quiet period with no
+ * events; it gets a new version only when its content, mode or type changed.
+ */
+export class Scanner {
+  private readonly timers = new Map<string, unknown>();
+  private readonly queue = new Set<string>();
+  private readonly scanning = new Set<string>();
+  private readonly rescan = new Set<string>();
+  private running = 0;
+  private stopped = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly options: ScannerOptions,
+  ) {}
+
+  /** Called for each watcher event: (re)starts the path's quiet period. */
+  schedule(path: string): void {
+    if (this.stopped || this.ctx.folder.isForbidden(path)) return;
+    const timer = this.timers.get(path);
+    if (timer !== undefined) this.ctx.clock.clearTimeout(timer);
+    this.timers.set(
+      path,
+      this.ctx.clock.setTimeout(() => {
+        this.timers.delete(path);
+        this.enqueue(path);
+      }, this.options.quietPeriodMs),
+    );
+  }
+
+  enqueue(path: string): void {
+    if (this.stopped) return;
+    if (this.scanning.has(path)) {
+      this.rescan.add(path);
+      return;
+    }
+    this.queue.add(path);
+    this.pump();
+  }
+
+  get pending(): number {
+    return this.timers.size + this.queue.size + this.scanning.size;
+  }
+
+  /** Resolves when no scan is queued, waiting or running. */
+  whenIdle(): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const timer of this.timers.values()) this.ctx.clock.clearTimeout(timer);
+    this.timers.clear();
+    this.queue.clear();
+    this.notifyIdle();
+  }
+
+  /** Walks the whole folder once: new and changed entries get versions, vanished ones tombstones. */
+  async initialScan(): Promise<void> {
+    const seen = new Set<string>();
+    await this.walk('', seen);
+    for (const record of [...this.ctx.index.values()]) {
+      if (isLive(record) && !seen.has(record.path) && !this.isIgnoredRecord(record)) this.enqueue(record.path);
+    }
+    await this.whenIdle();
+  }
+
+  private isIgnoredRecord(record: LocalRecord): boolean {
+    return this.ctx.isIgnored(record.path, record.type === 'dir');
+  }
+
+  private async walk(dir: string, seen: Set<string>): Promise<void> {
+    const absDir = dir ? this.ctx.folder.abs(dir) : this.ctx.folder.root;
+    let entries: Awaited<ReturnType<EngineContext['fs']['readdir']>>;
+    try {
+      entries = await this.ctx.fs.readdir(absDir);
+    } catch (error) {
+      this.reportError(dir, error);
+      return;
+    }
+    for (const entry of entries) {
+      const path = (dir ? `${dir}/${entry.name}` : entry.name).normalize('NFC');
+      if (this.ctx.folder.isForbidden(path) || this.ctx.isIgnored(path, entry.type === 'dir')) continue;
+      seen.add(path);
+      this.enqueue(path);
+      if (entry.type === 'dir') await this.walk(path, seen);
+      // Keep the queue short so memory stays flat on huge trees.
+      while (this.queue.size > 256) await this.whenQueueBelow(64);
+    }
+  }
+
+  private whenQueueBelow(size: number): Promise<void> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (this.queue.size < size || this.stopped) resolve();
+        else setImmediate(check);
+      };
+      check();
+    });
+  }
+
+  private pump(): void {
+    while (this.running < this.options.scansInFlightMax && this.queue.size > 0) {
+      const path = this.queue.values().next().value as string;
+      this.queue.delete(path);
+      if (this.ctx.busy.has(path)) {
+        // The engine is writing this path; look again once it is done.
+        this.schedule(path);
+        continue;
+      }
+      this.running++;
+      this.scanning.add(path);
+      void this.scanPath(path).finally(() => {
+        this.running--;
+        this.scanning.delete(path);
+        this.options.onScanned?.(path);
+        if (this.rescan.delete(path)) this.queue.add(path);
+        this.pump();
+        this.notifyIdle();
+      });
+    }
+  }
+
+  private notifyIdle(): void {
+    if (this.pending > 0 && !this.stopped) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  private async scanPath(path: string): Promise<void> {
+    try {
+      const before = this.ctx.index.get(path);
+      const stat = await this.ctx.folder.stat(path);
+      if (!stat || stat.type === 'other') {
+        if (isLive(before)) this.recordDeletion(before);
+        return;
+      }
+      if (stat.type === 'dir') return this.scanDir(path, stat, before);
+      if (stat.type === 'symlink') return await this.scanSymlink(path, stat, before);
+      return await this.scanFile(path, stat, before);
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') {
+        this.enqueueLater(path);
+        return;
+      }
+      this.reportError(path, error);
+    }
+  }
+
+  private enqueueLater(path: string): void {
+    this.schedule(path);
+  }
+
+  private scanDir(path: string, stat: FileStat, before: LocalRecord | undefined): void {
+    const wasDir = isLive(before) && before.type === 'dir';
+    if (wasDir && before.mode === stat.mode) return;
+    this.publish(path, before, { type: 'dir', size: 0, mtimeMs: stat.mtimeMs, mode: stat.mode, hash: '', blocks: [] }, stat);
+    // A directory moved in from elsewhere brings contents no watcher event announced.
+    if (!wasDir) void this.walk(path, new Set());
+  }
+
+  private async scanSymlink(path: string, stat: FileStat, before: LocalRecord | undefined): Promise<void> {
+    const target = await this.ctx.fs.readlink(this.ctx.folder.abs(path));
+    if (isLive(before) && before.type === 'symlink' && before.target === target) {
+      if (!sameFingerprint(before.disk, stat)) this.ctx.index.updateFingerprint(path, fingerprint(stat));
+      return;
+    }
+    this.publish(path, before, { type: 'symlink', size: 0, mtimeMs: stat.mtimeMs, mode: 0o777, hash: '', blocks: [], target }, stat);
+  }
+
+  private async scanFile(path: string, stat: FileStat, before: LocalRecord | undefined): Promise<void> {
+    const wasFile = isLive(before) && before.type === 'file';
+    if (wasFile && sameFingerprint(before.disk, stat) && before.mode === stat.mode) return;
+    const digest = await hashFile(this.ctx.fs, this.ctx.folder.abs(path), stat.size);
+    const after = await this.ctx.folder.stat(path);
+    // Still being written (or replaced) while we hashed: wait for it to settle.
+    if (!after || after.type !== 'file' || !sameFingerprint(fingerprint(stat), after) || digest.size !== stat.size) {
+      this.enqueueLater(path);
+      return;
+    }
+    // The engine or another scan changed the record meanwhile: decide again from scratch.
+    if (this.ctx.index.get(path) !== before) {
+      this.enqueueLater(path);
+      return;
+    }
+    if (wasFile && before.hash === digest.hash && before.mode === stat.mode) {
+      this.ctx.index.updateFingerprint(path, fingerprint(stat));
+      return;
+    }
+    this.publish(path, before, { type: 'file', size: stat.size, mtimeMs: stat.mtimeMs, mode: stat.mode, hash: digest.hash, blocks: digest.blocks }, stat);
+  }
+
+  private publish(
+    path: string,
+    before: LocalRecord | undefined,
+    content: Pick<LocalRecord, 'type' | 'size' | 'mtimeMs' | 'mode' | 'hash' | 'blocks'> & { target?: string },
+    stat: FileStat,
+  ): void {
+    const op: ChangeOp = isLive(before) ? 'change' : 'add';
+    this.ctx.index.publish({
+      path,
+      ...content,
+      deleted: false,
+      version: increment(before?.version ?? {}, this.ctx.nodeId),
+      modifiedBy: this.ctx.nodeId,
+      disk: fingerprint(stat),
+    });
+    this.ctx.events.emit('local-change', { path, op, type: content.type });
+  }
+
+  private recordDeletion(before: LocalRecord): void {
+    // Children go first, so a peer never sees a directory deleted while it still lists live files.
+    if (before.type === 'dir') {
+      for (const child of this.ctx.index.descendants(before.path).sort((a, b) => b.path.length - a.path.length)) {
+        if (isLive(child)) this.tombstone(child);
+      }
+    }
+    this.tombstone(before);
+  }
+
+  private tombstone(before: LocalRecord): void {
+    this.ctx.index.publish({
+      path: before.path,
+      type: before.type,
+      size: 0,
+      mtimeMs: this.ctx.clock.now(),
+      mode: before.mode,
+      hash: '',
+      blocks: [],
+      deleted: true,
+      version: increment(before.version, this.ctx.nodeId),
+      modifiedBy: this.ctx.nodeId,
+      disk: undefined,
+    });
+    this.ctx.events.emit('local-change', { path: before.path, op: 'remove', type: before.type });
+  }
+
+  private reportError(path: string, error: unknown): void {
+    this.ctx.counters.errors++;
+    this.ctx.events.emit('error', new SyncError('IO', `scanning ${path || '.'} failed: ${String(error)}`, { cause: error, path }));
+  }
+}
+
+export function fingerprint(stat: FileStat): LocalRecord['disk'] {
+  return { size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino };
+}

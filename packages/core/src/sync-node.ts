@@ -1,0 +1,434 @@
+import { resolve as resolvePath, join } from 'node:path';
+import { conflictPolicies } from '@sync/conflict';
+import type { ConflictPolicy } from '@sync/conflict';
+import type { RequestMessage } from '@sync/protocol';
+import { ChokidarWatcher, IgnoreRules } from '@sync/watcher';
+import type { Watcher, WatchEvent } from '@sync/watcher';
+import { WsTransport } from '@sync/transport';
+import type { Transport } from '@sync/transport';
+import type { Clock, FileSystem, Logger, Random } from './ports';
+import { silentLogger } from './ports';
+import { NodeFileSystem } from './node-file-system';
+import { systemClock, systemRandom } from './system';
+import { SyncError, isSyncError } from './errors';
+import { Emitter } from './emitter';
+import type { SyncEvents } from './events';
+import type { Counters, EngineContext } from './context';
+import { Folder } from './folder';
+import { IndexJournal } from './journal';
+import { LocalIndex } from './local-index';
+import { Scanner } from './scanner';
+import { Peers } from './peers';
+import { Puller } from './puller';
+import { Versions } from './versions';
+import { sha256 } from './hashing';
+import { isLive } from './record';
+import { loadIndexId, loadNodeId, prepareStateDir } from './state-dir';
+
+export interface EngineLimits {
+  quietPeriodMs: number;
+  scansInFlightMax: number;
+  transfersInFlightMax: number;
+  blocksInFlightMax: number;
+  bytesInFlightMax: number;
+  requestTimeoutMs: number;
+  servedRequestsMax: number;
+  retryDelayMs: number;
+  progressIntervalMs: number;
+  journalSyncIntervalMs: number;
+  versionsRetentionMs: number;
+}
+
+export const defaultEngineLimits: Readonly<EngineLimits> = Object.freeze({
+  quietPeriodMs: 10,
+  scansInFlightMax: 4,
+  transfersInFlightMax: 16,
+  blocksInFlightMax: 16,
+  bytesInFlightMax: 48 * 1024 * 1024,
+  requestTimeoutMs: 30_000,
+  servedRequestsMax: 256,
+  retryDelayMs: 2_000,
+  progressIntervalMs: 250,
+  journalSyncIntervalMs: 1_000,
+  versionsRetentionMs: 7 * 24 * 3600_000,
+});
+
+export interface WatcherFactoryOptions {
+  root: string;
+  ignoredPaths: string[];
+  pollIntervalMs: number | false;
+}
+
+export interface SyncNodeOptions {
+  /** The synced folder; created if missing. */
+  dir: string;
+  /** Default `<dir>/.sync`. */
+  stateDir?: string;
+  /** Default: persisted in the state dir, generated once. */
+  nodeId?: string;
+  /** Where peers reach this node; null or absent: no listener (dial only). */
+  listen?: { host: string; port: number } | null;
+  /** ws:// or wss:// URLs of peers to keep connected. */
+  peers?: string[];
+  /** Cluster secret; '' runs without one (trusted networks only). */
+  secret: string;
+  conflictPolicy?: ConflictPolicy;
+  /** false (default): filesystem events; a number: poll at that interval. */
+  pollIntervalMs?: number | false;
+  quietPeriodMs?: number;
+  logger?: Logger;
+  limits?: Partial<EngineLimits>;
+  software?: string;
+  fileSystem?: FileSystem;
+  clock?: Clock;
+  random?: Random;
+  createTransport?: (nodeId: string) => Transport;
+  createWatcher?: (options: WatcherFactoryOptions) => Watcher;
+}
+
+export interface PeerStatus {
+  nodeId: string;
+  address: string;
+  direction: 'inbound' | 'outbound';
+  connectedAtMs: number;
+}
+
+export interface SyncStatus extends Counters {
+  nodeId: string;
+  dir: string;
+  stateDir: string;
+  state: 'stopped' | 'starting' | 'scanning' | 'idle' | 'syncing';
+  listening: { host: string; port: number } | null;
+  peers: PeerStatus[];
+  files: number;
+  directories: number;
+  symlinks: number;
+  bytes: number;
+  transfersInFlight: number;
+  pendingPaths: number;
+  sequence: number;
+  indexId: string;
+}
+
+export interface SyncNode {
+  readonly nodeId: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  status(): SyncStatus;
+  address(): { host: string; port: number } | null;
+  /** Keeps a connection to one more peer URL (reconnecting as needed). */
+  addPeer(url: string): void;
+  on<E extends keyof SyncEvents>(event: E, listener: SyncEvents[E]): () => void;
+  /** Resolves when no scan or pull is pending (for tests and tools). */
+  whenIdle(): Promise<void>;
+}
+
+export function createSyncNode(options: SyncNodeOptions): SyncNode {
+  return new Engine(options);
+}
+
+interface Running {
+  ctx: EngineContext;
+  journal: IndexJournal;
+  scanner: Scanner;
+  puller: Puller;
+  peers: Peers;
+  versions: Versions;
+  watcher: Watcher;
+  transport: Transport;
+  timers: unknown[];
+}
+
+class Engine implements SyncNode {
+  private readonly dir: string;
+  private readonly stateDir: string;
+  private readonly limits: EngineLimits;
+  private readonly fs: FileSystem;
+  private readonly clock: Clock;
+  private readonly random: Random;
+  private readonly logger: Logger;
+  private readonly events: Emitter<SyncEvents>;
+  private readonly counters: Counters = { bytesReceived: 0, bytesSent: 0, bytesReused: 0, filesSynced: 0, conflicts: 0, errors: 0 };
+  private state: SyncStatus['state'] = 'stopped';
+  private running: Running | null = null;
+  private listening: { host: string; port: number } | null = null;
+  private id: string | undefined;
+  private stopping: Promise<void> | null = null;
+
+  constructor(private readonly options: SyncNodeOptions) {
+    if (!options.dir) throw new SyncError('INVALID_OPTIONS', 'dir is required');
+    if (typeof options.secret !== 'string') throw new SyncError('INVALID_OPTIONS', "secret is required ('' for none)");
+    if (options.conflictPolicy && !conflictPolicies.includes(options.conflictPolicy)) {
+      throw new SyncError('INVALID_OPTIONS', `conflict policy must be one of ${conflictPolicies.join(', ')}`);
+    }
+    this.dir = resolvePath(options.dir);
+    this.stateDir = resolvePath(options.stateDir ?? join(this.dir, '.sync'));
+    this.limits = { ...defaultEngineLimits, ...options.limits, ...(options.quietPeriodMs !== undefined ? { quietPeriodMs: options.quietPeriodMs } : {}) };
+    this.fs = options.fileSystem ?? new NodeFileSystem();
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? systemRandom;
+    this.logger = options.logger ?? silentLogger;
+    this.events = new Emitter<SyncEvents>((error) => this.logger.error('an event listener threw', { error: String(error) }));
+    this.id = options.nodeId;
+  }
+
+  get nodeId(): string {
+    if (this.id === undefined) throw new SyncError('INVALID_OPTIONS', 'the node id is known once start() has run');
+    return this.id;
+  }
+
+  on<E extends keyof SyncEvents>(event: E, listener: SyncEvents[E]): () => void {
+    return this.events.on(event, listener);
+  }
+
+  address(): { host: string; port: number } | null {
+    return this.listening;
+  }
+
+  addPeer(url: string): void {
+    if (!this.running) throw new SyncError('INVALID_OPTIONS', 'addPeer needs a started node');
+    this.running.transport.dial(url);
+  }
+
+  async start(): Promise<void> {
+    if (this.running || this.state !== 'stopped') throw new SyncError('INVALID_OPTIONS', 'already started');
+    this.state = 'starting';
+    try {
+      await this.fs.mkdir(this.dir).catch(async (error: unknown) => {
+        const stat = await this.fs.lstat(this.dir);
+        if (!stat || stat.type !== 'dir') throw error;
+      });
+      await prepareStateDir(this.fs, this.stateDir);
+      const nodeId = await loadNodeId(this.fs, this.stateDir, this.options.nodeId, this.random);
+      this.id = nodeId;
+      const { journal, records } = await IndexJournal.open(this.fs, this.stateDir);
+      const indexId = await loadIndexId(this.fs, this.stateDir, records.size === 0, this.random);
+      const folder = new Folder(this.fs, this.dir, this.stateDir);
+      const ignoreRules = await IgnoreRules.load(this.dir);
+      const ctx: EngineContext = {
+        nodeId,
+        fs: this.fs,
+        folder,
+        index: new LocalIndex(records, journal, indexId),
+        clock: this.clock,
+        random: this.random,
+        logger: this.logger,
+        events: this.events,
+        conflictPolicy: this.options.conflictPolicy ?? 'keep-both',
+        counters: this.counters,
+        busy: new Set(),
+        ignoreRules,
+        journalFlush: () => journal.flush(),
+        isIgnored: (path, isDirectory) => ctx.ignoreRules.isIgnored(path, isDirectory),
+      };
+      this.running = this.compose(ctx, journal);
+      await this.run(this.running);
+    } catch (error) {
+      this.state = 'stopped';
+      await this.teardown().catch(() => {});
+      throw isSyncError(error) ? error : new SyncError('IO', `start failed: ${String(error)}`, { cause: error });
+    }
+  }
+
+  private compose(ctx: EngineContext, journal: IndexJournal): Running {
+    const versions = new Versions(ctx, { retentionMs: this.limits.versionsRetentionMs });
+    let puller: Puller | null = null;
+    let peers: Peers | null = null;
+    const scanner = new Scanner(ctx, {
+      quietPeriodMs: this.limits.quietPeriodMs,
+      scansInFlightMax: this.limits.scansInFlightMax,
+      onScanned: (path) => {
+        if (peers && peers.recordsFor(path).length > 0) puller?.markDirty([path]);
+      },
+    });
+    peers = new Peers(ctx, {
+      requestTimeoutMs: this.limits.requestTimeoutMs,
+      servedRequestsMax: this.limits.servedRequestsMax,
+      onRecords: (paths) => puller?.markDirty(paths),
+      onConnected: () => puller?.retryWaiting(),
+      serveBlock: (request) => this.serveBlock(ctx, scanner, request),
+    });
+    puller = new Puller(ctx, peers, versions, scanner, {
+      transfersInFlightMax: this.limits.transfersInFlightMax,
+      blocksInFlightMax: this.limits.blocksInFlightMax,
+      bytesInFlightMax: this.limits.bytesInFlightMax,
+      progressIntervalMs: this.limits.progressIntervalMs,
+      retryDelayMs: this.limits.retryDelayMs,
+    });
+    const ignoredPaths = ctx.folder.stateDirRelative ? [ctx.folder.stateDirRelative] : [];
+    const watcherOptions = { root: this.dir, ignoredPaths, pollIntervalMs: this.options.pollIntervalMs ?? false };
+    const watcher = this.options.createWatcher
+      ? this.options.createWatcher(watcherOptions)
+      : new ChokidarWatcher({ root: this.dir, ignoredPaths, pollIntervalMs: watcherOptions.pollIntervalMs });
+    const transport = this.options.createTransport
+      ? this.options.createTransport(ctx.nodeId)
+      : new WsTransport({
+          nodeId: ctx.nodeId,
+          secret: this.options.secret,
+          listen: this.options.listen ?? null,
+          software: this.options.software ?? 'sync-node',
+        });
+    return { ctx, journal, scanner, puller, peers, versions, watcher, transport, timers: [] };
+  }
+
+  private async run(running: Running): Promise<void> {
+    const { ctx, scanner, puller, peers, watcher, transport, journal, versions } = running;
+    watcher.on((event) => this.onWatchEvent(running, event));
+    await watcher.start();
+    this.state = 'scanning';
+    await scanner.initialScan();
+    this.logger.info('scan complete', { files: ctx.index.size, node: ctx.nodeId });
+
+    transport.on('connection', (connection) => {
+      peers.handleConnection(connection);
+      this.logger.info('peer connected', { peer: connection.peerId, address: connection.remoteAddress, direction: connection.direction });
+      this.events.emit('peer-connected', { peerId: connection.peerId, address: connection.remoteAddress, direction: connection.direction });
+    });
+    transport.on('message', (connection, message) => peers.handleMessage(connection, message));
+    transport.on('block', (connection, frame) => peers.handleBlock(connection, frame));
+    transport.on('disconnect', (connection, reason) => {
+      peers.handleDisconnect(connection);
+      this.logger.info('peer disconnected', { peer: connection.peerId, reason });
+      this.events.emit('peer-disconnected', { peerId: connection.peerId, reason });
+    });
+    transport.on('error', (error) => this.logger.warn('transport', { code: error.code, error: error.message }));
+    this.listening = await transport.listen();
+    for (const url of this.options.peers ?? []) transport.dial(url);
+
+    const syncJournal = (): void => {
+      running.timers[0] = this.clock.setTimeout(() => {
+        void (async () => {
+          await journal.sync().catch((error: unknown) => this.logger.error('index sync failed', { error: String(error) }));
+          if (journal.shouldCompact(ctx.index.size)) await journal.compact([...ctx.index.values()]).catch(() => {});
+          if (this.running === running) syncJournal();
+        })();
+      }, this.limits.journalSyncIntervalMs);
+    };
+    syncJournal();
+    void versions.prune();
+    void puller;
+    this.state = 'idle';
+  }
+
+  private onWatchEvent({ ctx, scanner }: Running, event: WatchEvent): void {
+    if (event.type === 'ready') return;
+    if (event.type === 'error') {
+      this.logger.warn('watcher', { error: event.error.message });
+      return;
+    }
+    if (event.path === '.syncignore') {
+      void IgnoreRules.load(this.dir).then((rules) => {
+        ctx.ignoreRules = rules;
+      });
+    }
+    scanner.schedule(event.path);
+  }
+
+  private async serveBlock(ctx: EngineContext, scanner: Scanner, request: RequestMessage): Promise<Uint8Array | { code: 'NOT_FOUND' | 'CHANGED' | 'IO'; message: string }> {
+    const record = ctx.index.get(request.path);
+    if (!isLive(record) || record.type !== 'file' || ctx.folder.isForbidden(request.path) || ctx.isIgnored(request.path, false)) {
+      return { code: 'NOT_FOUND', message: 'no such file in the index' };
+    }
+    const block = record.blocks.find((b) => b.offset === request.offset && b.hash === request.hash && b.size === request.size);
+    if (!block) return { code: 'NOT_FOUND', message: 'no such block in the current version' };
+    if (!(await ctx.folder.parentsAreDirs(request.path))) return { code: 'NOT_FOUND', message: 'path no longer reachable' };
+    const data = new Uint8Array(block.size);
+    try {
+      const handle = await ctx.fs.openRead(ctx.folder.abs(request.path));
+      try {
+        let filled = 0;
+        while (filled < block.size) {
+          const read = await handle.read(data.subarray(filled), block.offset + filled);
+          if (read === 0) break;
+          filled += read;
+        }
+      } finally {
+        await handle.close();
+      }
+    } catch {
+      scanner.enqueue(request.path);
+      return { code: 'CHANGED', message: 'file could not be read' };
+    }
+    if (sha256(data) !== block.hash) {
+      scanner.enqueue(request.path);
+      return { code: 'CHANGED', message: 'file changed on disk' };
+    }
+    return data;
+  }
+
+  status(): SyncStatus {
+    const running = this.running;
+    let files = 0;
+    let directories = 0;
+    let symlinks = 0;
+    let bytes = 0;
+    if (running) {
+      for (const record of running.ctx.index.values()) {
+        if (!isLive(record)) continue;
+        if (record.type === 'file') {
+          files++;
+          bytes += record.size;
+        } else if (record.type === 'dir') directories++;
+        else symlinks++;
+      }
+    }
+    const busy = running ? running.puller.transfersInFlight + running.puller.pendingPaths + running.scanner.pending : 0;
+    return {
+      nodeId: this.id ?? '',
+      dir: this.dir,
+      stateDir: this.stateDir,
+      state: this.state === 'idle' && busy > 0 ? 'syncing' : this.state,
+      listening: this.listening,
+      peers: running ? running.peers.connected() : [],
+      files,
+      directories,
+      symlinks,
+      bytes,
+      transfersInFlight: running?.puller.transfersInFlight ?? 0,
+      pendingPaths: running ? running.puller.pendingPaths + running.scanner.pending : 0,
+      sequence: running?.ctx.index.sequence ?? 0,
+      indexId: running?.ctx.index.indexId ?? '',
+      ...this.counters,
+    };
+  }
+
+  async whenIdle(): Promise<void> {
+    const running = this.running;
+    if (!running) return;
+    for (;;) {
+      await running.scanner.whenIdle();
+      await running.puller.whenIdle();
+      if (running.scanner.pending === 0 && !this.pullerBusy(running)) return;
+    }
+  }
+
+  private pullerBusy(running: Running): boolean {
+    return running.puller.transfersInFlight > 0;
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.teardown().finally(() => {
+      this.stopping = null;
+    });
+    return this.stopping;
+  }
+
+  private async teardown(): Promise<void> {
+    const running = this.running;
+    this.running = null;
+    this.listening = null;
+    if (!running) {
+      this.state = 'stopped';
+      return;
+    }
+    for (const timer of running.timers) this.clock.clearTimeout(timer);
+    running.scanner.stop();
+    running.puller.stop();
+    await running.watcher.close().catch(() => {});
+    running.peers.close();
+    await running.transport.close().catch(() => {});
+    await Promise.race([running.puller.whenIdle(), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
+    await running.journal.close();
+    this.state = 'stopped';
+  }
+}

@@ -1,0 +1,2 @@
+export { ManualClock } from './manual-clock';
+export { SeededRandom } from './seeded-random';

@@ -1,0 +1,221 @@
+import { createHash } from 'node:crypto';
+import type { BlockInfo, FileRecord } from '@sync/protocol';
+import type { EngineContext } from './context';
+import type { Peers } from './peers';
+import type { Versions } from './versions';
+import type { FileStat } from './ports';
+import { sha256 } from './hashing';
+import { SyncError } from './errors';
+
+export interface TransferLimits {
+  /** Blocks of one file requested or copied at once. */
+  blocksInFlightMax: number;
+  /** Block bytes held in memory by all transfers together. */
+  bytesInFlightMax: number;
+  progressIntervalMs: number;
+}
+
+/** Counts bytes in flight across all transfers so memory stays bounded however many run. */
+export class ByteBudget {
+  private used = 0;
+  private readonly waiters: { bytes: number; resolve: () => void }[] = [];
+
+  constructor(private readonly capacity: number) {}
+
+  async acquire(bytes: number): Promise<void> {
+    const wanted = Math.min(bytes, this.capacity);
+    if (this.used + wanted <= this.capacity && this.waiters.length === 0) {
+      this.used += wanted;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiters.push({ bytes: wanted, resolve }));
+  }
+
+  release(bytes: number): void {
+    this.used -= Math.min(bytes, this.capacity);
+    while (this.waiters.length) {
+      const next = this.waiters[0]!;
+      if (this.used + next.bytes > this.capacity) break;
+      this.waiters.shift();
+      this.used += next.bytes;
+      next.resolve();
+    }
+  }
+}
+
+export interface FetchedFile {
+  tempPath: string;
+  stat: FileStat;
+  bytesFromPeers: number;
+}
+
+/**
+ * Assembles `target`'s content in a temp file of the state dir: blocks found locally (any live
+ * file or kept version with the same block hash) are copied, the rest are requested from
+ * `sources`, spread over them. Every block and the whole file are verified before it returns.
+ */
+export async function fetchFile(
+  ctx: EngineContext,
+  peers: Peers,
+  versions: Versions,
+  budget: ByteBudget,
+  limits: TransferLimits,
+  target: FileRecord,
+  remotePath: string,
+  sources: string[],
+): Promise<FetchedFile> {
+  const tempPath = ctx.folder.tempPath(ctx.random.id(12));
+  const handle = await ctx.fs.openWrite(tempPath);
+  const startedAtMs = ctx.clock.now();
+  let lastProgressMs = startedAtMs;
+  let bytesDone = 0;
+  let bytesFromPeers = 0;
+  const hasher = new OrderedHasher();
+  let next = 0;
+  let failure: unknown = null;
+  let sourceTurn = 0;
+
+  const fetchBlock = async (block: BlockInfo): Promise<Uint8Array> => {
+    const local = await readLocalBlock(ctx, versions, block);
+    if (local) {
+      ctx.counters.bytesReused += block.size;
+      return local;
+    }
+    let lastError: unknown = new SyncError('NO_SOURCE', `no connected peer has ${remotePath}`, { path: target.path });
+    for (let attempt = 0; attempt < Math.max(1, sources.length) * 2; attempt++) {
+      const peerId = sources[sourceTurn++ % Math.max(1, sources.length)];
+      if (peerId === undefined || !peers.isConnected(peerId)) continue;
+      try {
+        const data = await peers.request(peerId, remotePath, block);
+        if (data.byteLength === block.size && sha256(data) === block.hash) {
+          bytesFromPeers += data.byteLength;
+          return data;
+        }
+        lastError = new SyncError('HASH_MISMATCH', `${peerId} sent a corrupt block of ${remotePath}`, { path: target.path });
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    throw lastError;
+  };
+
+  const worker = async (): Promise<void> => {
+    while (failure === null) {
+      const index = next;
+      const block = target.blocks[index];
+      if (!block) return;
+      // Bounded reorder window: never run far ahead of the hashing cursor.
+      if (index - hasher.nextIndex >= limits.blocksInFlightMax * 2) {
+        await hasher.waitForProgress();
+        continue;
+      }
+      next++;
+      await budget.acquire(block.size);
+      try {
+        const data = await fetchBlock(block);
+        await handle.write(data, block.offset);
+        hasher.add(index, data);
+        bytesDone += block.size;
+        const now = ctx.clock.now();
+        if (now - lastProgressMs >= limits.progressIntervalMs) {
+          lastProgressMs = now;
+          ctx.events.emit('progress', { path: target.path, bytesDone, bytesTotal: target.size, startedAtMs });
+        }
+      } catch (error) {
+        failure ??= error;
+        hasher.abort();
+      } finally {
+        budget.release(block.size);
+      }
+    }
+  };
+
+  try {
+    const workers = Math.max(1, Math.min(limits.blocksInFlightMax, target.blocks.length));
+    await Promise.all(Array.from({ length: workers }, worker));
+    if (failure !== null) throw failure;
+    const hash = hasher.digest();
+    if (hash !== target.hash) {
+      throw new SyncError('HASH_MISMATCH', `assembled ${target.path} does not match its hash`, { path: target.path });
+    }
+    await handle.sync();
+  } catch (error) {
+    await handle.close().catch(() => {});
+    await ctx.fs.unlink(tempPath).catch(() => {});
+    throw error;
+  }
+  await handle.close();
+  await ctx.fs.chmod(tempPath, target.mode & 0o7777);
+  await ctx.fs.utimes(tempPath, target.mtimeMs);
+  const stat = await ctx.fs.lstat(tempPath);
+  if (!stat) throw new SyncError('IO', `temp file of ${target.path} vanished`, { path: target.path });
+  return { tempPath, stat, bytesFromPeers };
+}
+
+/** A block from any local file or kept version that still holds it (verified: the disk may have moved on). */
+async function readLocalBlock(ctx: EngineContext, versions: Versions, block: BlockInfo): Promise<Uint8Array | null> {
+  const candidates: { abs: string; offset: number }[] = [];
+  for (const location of ctx.index.blockLocations(block.hash)) {
+    if (!ctx.folder.isForbidden(location.path)) candidates.push({ abs: ctx.folder.abs(location.path), offset: location.offset });
+  }
+  const kept = versions.blockSource(block.hash);
+  if (kept) candidates.push({ abs: kept.abs, offset: kept.offset });
+  for (const candidate of candidates) {
+    try {
+      const handle = await ctx.fs.openRead(candidate.abs);
+      try {
+        const data = new Uint8Array(block.size);
+        let filled = 0;
+        while (filled < block.size) {
+          const read = await handle.read(data.subarray(filled), candidate.offset + filled);
+          if (read === 0) break;
+          filled += read;
+        }
+        if (filled === block.size && sha256(data) === block.hash) return data;
+      } finally {
+        await handle.close();
+      }
+    } catch {
+      // Gone or unreadable: try the next place, then the network.
+    }
+  }
+  return null;
+}
+
+/** Hashes blocks in file order although they complete out of order. */
+class OrderedHasher {
+  private readonly hash = createHash('sha256');
+  private readonly waiting = new Map<number, Uint8Array>();
+  private progressWaiters: (() => void)[] = [];
+  nextIndex = 0;
+
+  add(index: number, data: Uint8Array): void {
+    this.waiting.set(index, data);
+    let advanced = false;
+    for (let chunk = this.waiting.get(this.nextIndex); chunk; chunk = this.waiting.get(this.nextIndex)) {
+      this.hash.update(chunk);
+      this.waiting.delete(this.nextIndex);
+      this.nextIndex++;
+      advanced = true;
+    }
+    if (advanced) this.wake();
+  }
+
+  waitForProgress(): Promise<void> {
+    return new Promise((resolve) => this.progressWaiters.push(resolve));
+  }
+
+  abort(): void {
+    this.wake();
+  }
+
+  digest(): string {
+    return this.hash.digest('hex');
+  }
+
+  private wake(): void {
+    const waiters = this.progressWaiters;
+    this.progressWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}

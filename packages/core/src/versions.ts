@@ -1,0 +1,86 @@
+import { join } from 'node:path';
+import type { EngineContext } from './context';
+import { errnoCode } from './errors';
+
+export interface VersionsOptions {
+  retentionMs: number;
+}
+
+/**
+ * Keeps what a remote change replaced or deleted in `<state>/versions/`, so an unwanted remote
+ * change can be undone and a rename whose delete arrives first still finds its blocks locally.
+ */
+export class Versions {
+  /** Block hash → a kept copy that holds it (reused by the puller before asking peers). */
+  private readonly blocks = new Map<string, { abs: string; offset: number; size: number }>();
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly options: VersionsOptions,
+  ) {}
+
+  /** Moves (or, when `keepOriginal`, hard-links) the file at `path` into the versions dir. */
+  async keep(path: string, blocks: readonly { offset: number; size: number; hash: string }[], keepOriginal: boolean): Promise<boolean> {
+    const stamp = new Date(this.ctx.clock.now()).toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+    const destination = join(this.ctx.folder.versionsDir, ...`${path}~${stamp}-${this.ctx.random.id(3)}`.split('/'));
+    try {
+      await this.mkdirs(destination);
+      const source = this.ctx.folder.abs(path);
+      if (keepOriginal) await this.ctx.fs.link(source, destination);
+      else await this.ctx.fs.rename(source, destination);
+    } catch (error) {
+      // A state dir on another filesystem (EXDEV) cannot hold versions cheaply; the caller carries on.
+      this.ctx.logger.debug('could not keep a version', { path, error: errnoCode(error) ?? String(error) });
+      return false;
+    }
+    for (const block of blocks) this.blocks.set(block.hash, { abs: destination, offset: block.offset, size: block.size });
+    return true;
+  }
+
+  blockSource(hash: string): { abs: string; offset: number; size: number } | undefined {
+    return this.blocks.get(hash);
+  }
+
+  /** Removes kept versions older than the retention period. */
+  async prune(): Promise<void> {
+    const cutoff = this.ctx.clock.now() - this.options.retentionMs;
+    await this.pruneDir(this.ctx.folder.versionsDir, cutoff);
+  }
+
+  private async pruneDir(dir: string, cutoff: number): Promise<void> {
+    let entries: { name: string; type: string }[];
+    try {
+      entries = await this.ctx.fs.readdir(dir);
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      const abs = join(dir, entry.name);
+      if (entry.type === 'dir') {
+        await this.pruneDir(abs, cutoff);
+        continue;
+      }
+      // Age comes from the name: a moved file keeps its old mtime.
+      const keptAt = keptAtMs(entry.name);
+      if (keptAt !== null && keptAt < cutoff) await this.ctx.fs.unlink(abs).catch(() => {});
+    }
+  }
+
+  private async mkdirs(file: string): Promise<void> {
+    const base = this.ctx.folder.versionsDir;
+    const rel = file.slice(base.length + 1).split('/').slice(0, -1);
+    let current = base;
+    await this.ctx.fs.mkdir(current);
+    for (const segment of rel) {
+      current = join(current, segment);
+      await this.ctx.fs.mkdir(current);
+    }
+  }
+}
+
+function keptAtMs(name: string): number | null {
+  const match = /~(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})-[A-Za-z0-9_-]+$/.exec(name);
+  if (!match) return null;
+  const [, y, mo, d, h, mi, s] = match.map(Number) as [number, number, number, number, number, number, number];
+  return Date.UTC(y, mo - 1, d, h, mi, s);
+}

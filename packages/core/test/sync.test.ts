@@ -1,0 +1,280 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { chmod, mkdir, readFile, readdir, rename, rm, stat, symlink, readlink, writeFile, lstat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { Cluster, waitFor, readTree } from './cluster';
+import type { TransportKind } from './cluster';
+
+const exists = (path: string): Promise<boolean> => lstat(path).then(() => true, () => false);
+const contentOf = (path: string): Promise<string | null> => readFile(path, 'utf8').catch(() => null);
+const conflictCopies = async (dir: string, sub = ''): Promise<string[]> =>
+  (await readdir(join(dir, sub))).filter((name) => name.includes('.sync-conflict-'));
+
+describe.each<TransportKind>(['ws', 'memory'])('engine over %s', (kind) => {
+  let cluster: Cluster;
+  beforeEach(async () => {
+    cluster = new Cluster(kind);
+    await cluster.init();
+  });
+  afterEach(async () => {
+    await cluster.close();
+  });
+
+  it('propagates creates, edits and deletes of files and nested and empty directories to every node', async () => {
+    const [a, b, c] = await cluster.mesh(['a', 'b', 'c']);
+    await mkdir(join(a!.dir, 'docs/deep/er'), { recursive: true });
+    await mkdir(join(a!.dir, 'empty'));
+    await writeFile(join(a!.dir, 'docs/deep/er/note.txt'), 'hello');
+    await writeFile(join(a!.dir, 'top.bin'), randomBytes(300_000));
+    await waitFor(() => cluster.converged(), 'creates on all nodes');
+    expect(await contentOf(join(c!.dir, 'docs/deep/er/note.txt'))).toBe('hello');
+    expect((await stat(join(b!.dir, 'empty'))).isDirectory()).toBe(true);
+
+    await writeFile(join(b!.dir, 'docs/deep/er/note.txt'), 'hello, edited on b');
+    await waitFor(async () => (await contentOf(join(c!.dir, 'docs/deep/er/note.txt'))) === 'hello, edited on b', 'the edit');
+
+    await rm(join(c!.dir, 'docs'), { recursive: true });
+    await rm(join(c!.dir, 'top.bin'));
+    await waitFor(async () => !(await exists(join(a!.dir, 'docs'))) && !(await exists(join(b!.dir, 'top.bin'))), 'deletes');
+    await waitFor(() => cluster.converged(), 'convergence after deletes');
+    expect(Object.keys(await readTree(a!.dir))).toEqual(['empty']);
+  });
+
+  it('keeps both versions of a concurrent edit: one winner everywhere and one conflict copy', async () => {
+    const [a, b] = await cluster.mesh(['a', 'b']);
+    await writeFile(join(a!.dir, 'shared.txt'), 'base');
+    await waitFor(async () => (await contentOf(join(b!.dir, 'shared.txt'))) === 'base', 'the base version');
+    await cluster.stop('b');
+    await writeFile(join(a!.dir, 'shared.txt'), 'edit from a');
+    await writeFile(join(b!.dir, 'shared.txt'), 'edit from b, later');
+    const later = new Date(Date.now() + 60_000);
+    const { utimes } = await import('node:fs/promises');
+    await utimes(join(b!.dir, 'shared.txt'), later, later);
+    await cluster.restart('b', ['a']);
+    await waitFor(async () => (await conflictCopies(a!.dir)).length === 1 && (await cluster.converged()), 'a converged conflict');
+    expect(await contentOf(join(a!.dir, 'shared.txt'))).toBe('edit from b, later');
+    const [copy] = await conflictCopies(a!.dir);
+    expect(copy).toMatch(/^shared\.sync-conflict-\d{8}-\d{6}-a\.txt$/);
+    expect(await contentOf(join(b!.dir, copy!))).toBe('edit from a');
+  });
+
+  it('treats identical concurrent creates as one file, without a conflict copy', async () => {
+    const [a, b] = await cluster.mesh(['a', 'b']);
+    await cluster.stop('b');
+    await writeFile(join(a!.dir, 'same.txt'), 'identical bytes');
+    await writeFile(join(b!.dir, 'same.txt'), 'identical bytes');
+    await writeFile(join(a!.dir, 'sentinel'), 'x');
+    await cluster.restart('b', ['a']);
+    await waitFor(async () => (await exists(join(b!.dir, 'sentinel'))) && (await cluster.converged()), 'convergence');
+    await cluster.get('a').node.whenIdle();
+    await cluster.get('b').node.whenIdle();
+    expect(await conflictCopies(a!.dir)).toEqual([]);
+    expect(await conflictCopies(b!.dir)).toEqual([]);
+  });
+
+  it('lets a change beat a concurrent delete', async () => {
+    const [a, b] = await cluster.mesh(['a', 'b']);
+    await writeFile(join(a!.dir, 'f.txt'), 'v1');
+    await waitFor(async () => (await contentOf(join(b!.dir, 'f.txt'))) === 'v1', 'v1');
+    await cluster.stop('b');
+    await rm(join(a!.dir, 'f.txt'));
+    await writeFile(join(b!.dir, 'f.txt'), 'v2 from b');
+    await cluster.restart('b', ['a']);
+    await waitFor(async () => (await contentOf(join(a!.dir, 'f.txt'))) === 'v2 from b', 'the change to win');
+    await waitFor(() => cluster.converged(), 'convergence');
+    expect(await conflictCopies(a!.dir)).toEqual([]);
+  });
+});
+
+describe('engine over real WebSockets', () => {
+  let cluster: Cluster;
+  beforeEach(async () => {
+    cluster = new Cluster('ws');
+    await cluster.init();
+  });
+  afterEach(async () => {
+    await cluster.close();
+  });
+
+  it('syncs permission bits, mtimes and symlinks (as links, never followed)', async () => {
+    const [a, b] = await cluster.mesh(['a', 'b']);
+    await writeFile(join(a!.dir, 'script.sh'), '#!/bin/sh\necho hi\n');
+    await chmod(join(a!.dir, 'script.sh'), 0o751);
+    const mtime = new Date('2021-03-04T05:06:07.000Z');
+    const { utimes } = await import('node:fs/promises');
+    await utimes(join(a!.dir, 'script.sh'), mtime, mtime);
+    await symlink('script.sh', join(a!.dir, 'link-in'));
+    await symlink('/etc/passwd', join(a!.dir, 'link-out'));
+    await waitFor(async () => (await exists(join(b!.dir, 'link-out'))) && (await exists(join(b!.dir, 'script.sh'))), 'files and links');
+    await waitFor(async () => ((await stat(join(b!.dir, 'script.sh'))).mode & 0o777) === 0o751, 'mode');
+    expect((await stat(join(b!.dir, 'script.sh'))).mtimeMs).toBe(mtime.getTime());
+    expect(await readlink(join(b!.dir, 'link-out'))).toBe('/etc/passwd');
+    expect(await readlink(join(b!.dir, 'link-in'))).toBe('script.sh');
+    expect((await lstat(join(b!.dir, 'link-out'))).isSymbolicLink()).toBe(true);
+  });
+
+  it('never writes through a symlinked directory', async () => {
+    const [a, b] = await cluster.mesh(['a', 'b']);
+    const outside = join(cluster.dirOf('outside'));
+    await mkdir(outside);
+    // On b, "sub" is a link to a folder outside; a's "sub/evil.txt" must not land there.
+    await symlink(outside, join(b!.dir, 'sub'));
+    await waitFor(async () => (await readlink(join(a!.dir, 'sub')).catch(() => null)) === outside, 'the link to reach a');
+    await rm(join(a!.dir, 'sub'));
+    await mkdir(join(a!.dir, 'sub'));
+    await writeFile(join(a!.dir, 'sub/evil.txt'), 'should stay inside');
+    await waitFor(async () => (await contentOf(join(b!.dir, 'sub/evil.txt'))) === 'should stay inside', 'the file inside b');
+    expect(await readdir(outside)).toEqual([]);
+  });
+
+  it('moves a renamed file without sending its bytes again', async () => {
+    const [a, b] = await cluster.mesh(['a', 'b']);
+    const data = randomBytes(4 * 1024 * 1024);
+    await writeFile(join(a!.dir, 'big.bin'), data);
+    await waitFor(async () => (await exists(join(b!.dir, 'big.bin'))) && (await cluster.converged()), 'the big file');
+    const before = b!.node.status().bytesReceived;
+    await mkdir(join(a!.dir, 'moved'));
+    await rename(join(a!.dir, 'big.bin'), join(a!.dir, 'moved/big.bin'));
+    await waitFor(async () => (await exists(join(b!.dir, 'moved/big.bin'))) && !(await exists(join(b!.dir, 'big.bin'))), 'the rename');
+    expect((await readFile(join(b!.dir, 'moved/big.bin'))).equals(data)).toBe(true);
+    expect(b!.node.status().bytesReceived - before).toBeLessThan(64 * 1024);
+  });
+
+  it('sends only the changed blocks of a large file', async () => {
+    const [a, b] = await cluster.mesh(['a', 'b']);
+    const data = randomBytes(8 * 1024 * 1024);
+    await writeFile(join(a!.dir, 'big.bin'), data);
+    await waitFor(() => cluster.converged(), 'the big file');
+    const before = b!.node.status().bytesReceived;
+    randomBytes(1000).copy(data, 3 * 1024 * 1024);
+    await writeFile(join(a!.dir, 'big.bin'), data);
+    await waitFor(async () => (await readFile(join(b!.dir, 'big.bin'))).equals(data), 'the edit');
+    expect(b!.node.status().bytesReceived - before).toBeLessThanOrEqual(2 * 128 * 1024);
+  });
+
+  it('crosses a chain: a–b–c with no a–c link', async () => {
+    const a = await cluster.add('a');
+    const b = await cluster.add('b', { peers: ['a'] });
+    const c = await cluster.add('c', { peers: ['b'] });
+    await waitFor(() => b.node.status().peers.length === 2, 'b linked to both');
+    await writeFile(join(a.dir, 'from-a.txt'), 'hop hop');
+    await writeFile(join(c.dir, 'from-c.txt'), 'back');
+    await waitFor(async () => (await contentOf(join(c.dir, 'from-a.txt'))) === 'hop hop' && (await contentOf(join(a.dir, 'from-c.txt'))) === 'back', 'two hops');
+    await rm(join(a.dir, 'from-a.txt'));
+    await waitFor(async () => !(await exists(join(c.dir, 'from-a.txt'))), 'the delete over two hops');
+    expect(a.node.status().peers.map((p) => p.nodeId)).toEqual(['b']);
+  });
+
+  it('catches up after being offline, and does not resurrect files deleted meanwhile', async () => {
+    const [a, b] = await cluster.mesh(['a', 'b']);
+    await writeFile(join(a!.dir, 'keep.txt'), 'keep');
+    await writeFile(join(a!.dir, 'doomed.txt'), 'doomed');
+    await waitFor(() => cluster.converged(), 'initial sync');
+    await cluster.stop('b');
+    await rm(join(a!.dir, 'doomed.txt'));
+    await writeFile(join(a!.dir, 'new.txt'), 'made while b was away');
+    await rm(join(b!.dir, 'keep.txt')); // deleted on b while its node was down
+    await cluster.restart('b', ['a']);
+    await waitFor(async () => (await contentOf(join(b!.dir, 'new.txt'))) === 'made while b was away', 'catch-up');
+    await waitFor(async () => !(await exists(join(a!.dir, 'keep.txt'))), 'the offline delete to propagate');
+    await waitFor(() => cluster.converged(), 'convergence');
+    expect(await exists(join(b!.dir, 'doomed.txt'))).toBe(false);
+    expect(await exists(join(a!.dir, 'doomed.txt'))).toBe(false);
+  });
+
+  it('resolves a three-way concurrent edit the same way on every node', async () => {
+    const [a, b, c] = await cluster.mesh(['a', 'b', 'c']);
+    await writeFile(join(a!.dir, 'doc.txt'), 'base');
+    await waitFor(() => cluster.converged(), 'base');
+    await Promise.all(['a', 'b', 'c'].map((n) => cluster.stop(n)));
+    const { utimes } = await import('node:fs/promises');
+    for (const [i, node] of [a!, b!, c!].entries()) {
+      await writeFile(join(node.dir, 'doc.txt'), `edit ${node.name}`);
+      const t = new Date(Date.UTC(2030, 0, 1, 0, 0, i));
+      await utimes(join(node.dir, 'doc.txt'), t, t);
+    }
+    await cluster.restart('a', []);
+    await cluster.restart('b', ['a']);
+    await cluster.restart('c', ['a', 'b']);
+    await waitFor(async () => (await conflictCopies(a!.dir)).length === 2 && (await cluster.converged()), 'convergence with two copies', 30_000);
+    expect(await contentOf(join(b!.dir, 'doc.txt'))).toBe('edit c');
+    const copies = (await conflictCopies(c!.dir)).sort();
+    expect(copies.map((name) => name.replace(/\d{8}-\d{6}/, 'T'))).toEqual(['doc.sync-conflict-T-a.txt', 'doc.sync-conflict-T-b.txt']);
+  });
+
+  it('merges folders that already hold files when nodes first meet', async () => {
+    const dirA = cluster.dirOf('a');
+    const dirB = cluster.dirOf('b');
+    await mkdir(join(dirA, 'sub'), { recursive: true });
+    await mkdir(join(dirB, 'sub'), { recursive: true });
+    await writeFile(join(dirA, 'sub/same.txt'), 'same');
+    await writeFile(join(dirB, 'sub/same.txt'), 'same');
+    await writeFile(join(dirA, 'only-a.txt'), 'a');
+    await writeFile(join(dirB, 'only-b.txt'), 'b');
+    await writeFile(join(dirA, 'differs.txt'), 'version a');
+    await writeFile(join(dirB, 'differs.txt'), 'version b');
+    await cluster.add('a');
+    await cluster.add('b', { peers: ['a'] });
+    await waitFor(async () => (await conflictCopies(dirA)).length === 1 && (await cluster.converged()), 'merged folders');
+    const tree = await readTree(dirA);
+    expect(Object.keys(tree).filter((p) => !p.includes('sync-conflict')).sort()).toEqual(['differs.txt', 'only-a.txt', 'only-b.txt', 'sub', 'sub/same.txt']);
+    expect(await conflictCopies(join(dirA, 'sub'))).toEqual([]);
+  });
+
+  it('rejoins after its state dir was wiped without deleting or duplicating anything', async () => {
+    const [a, b] = await cluster.mesh(['a', 'b']);
+    await writeFile(join(a!.dir, 'one.txt'), '1');
+    await writeFile(join(b!.dir, 'two.txt'), '2');
+    await waitFor(() => cluster.converged(), 'initial sync');
+    await cluster.stop('b');
+    await rm(join(b!.dir, '.sync'), { recursive: true });
+    await cluster.restart('b', ['a']);
+    await writeFile(join(a!.dir, 'three.txt'), '3');
+    await waitFor(async () => (await contentOf(join(b!.dir, 'three.txt'))) === '3', 'sync after rejoin');
+    await waitFor(() => cluster.converged(), 'convergence');
+    expect(Object.keys(await readTree(a!.dir)).sort()).toEqual(['one.txt', 'three.txt', 'two.txt']);
+  });
+
+  it('does not echo files it wrote itself back as new local changes', async () => {
+    const [a, b] = await cluster.mesh(['a', 'b']);
+    const localChanges: string[] = [];
+    b!.node.on('local-change', (event) => localChanges.push(event.path));
+    for (let i = 0; i < 20; i++) await writeFile(join(a!.dir, `f${i}.txt`), `content ${i}`);
+    await waitFor(() => cluster.converged(), 'sync');
+    await writeFile(join(b!.dir, 'sentinel.txt'), 'from b');
+    await waitFor(() => localChanges.includes('sentinel.txt'), 'the sentinel scan');
+    expect(localChanges).toEqual(['sentinel.txt']);
+  });
+
+  it('never shows a partial file, and finishes an interrupted transfer after a restart', async () => {
+    const [a, b] = await cluster.mesh(['a', 'b']);
+    const data = randomBytes(24 * 1024 * 1024);
+    let sawPartial = false;
+    const watch = setInterval(() => {
+      void stat(join(b!.dir, 'huge.bin')).then(
+        (s) => {
+          if (s.size !== data.length) sawPartial = true;
+        },
+        () => {},
+      );
+    }, 5);
+    try {
+      let progressSeen = false;
+      b!.node.on('progress', () => (progressSeen = true));
+      b!.node.on('file-synced', () => {});
+      await writeFile(join(a!.dir, 'huge.bin'), data);
+      await waitFor(() => b!.node.status().transfersInFlight > 0 || progressSeen, 'the transfer to start');
+      await cluster.stop('b');
+      // Stopped mid-transfer (or just after it finished): either no file or the whole file.
+      const afterStop = await stat(join(b!.dir, 'huge.bin')).catch(() => null);
+      expect(afterStop === null || afterStop.size === data.length).toBe(true);
+      await cluster.restart('b', ['a']);
+      await waitFor(async () => (await stat(join(b!.dir, 'huge.bin')).catch(() => null))?.size === data.length, 'the resumed transfer');
+      expect((await readFile(join(b!.dir, 'huge.bin'))).equals(data)).toBe(true);
+      expect(await readdir(join(b!.dir, '.sync/tmp'))).toEqual([]);
+    } finally {
+      clearInterval(watch);
+    }
+    expect(sawPartial).toBe(false);
+  });
+});
