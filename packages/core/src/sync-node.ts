@@ -281,14 +281,14 @@ class Engine implements SyncNode {
 
     transport.on('connection', (connection) => {
       peers.handleConnection(connection);
-      this.logger.info('peer connected', { peer: connection.peerId, address: connection.remoteAddress, direction: connection.direction });
+      this.logger.debug('peer connected', { peer: connection.peerId, address: connection.remoteAddress, direction: connection.direction });
       this.events.emit('peer-connected', { peerId: connection.peerId, address: connection.remoteAddress, direction: connection.direction });
     });
     transport.on('message', (connection, message) => peers.handleMessage(connection, message));
     transport.on('block', (connection, frame) => peers.handleBlock(connection, frame));
     transport.on('disconnect', (connection, reason) => {
       peers.handleDisconnect(connection);
-      this.logger.info('peer disconnected', { peer: connection.peerId, reason });
+      this.logger.debug('peer disconnected', { peer: connection.peerId, reason });
       this.events.emit('peer-disconnected', { peerId: connection.peerId, reason });
     });
     transport.on('error', (error) => this.logger.warn('transport', { code: error.code, error: error.message }));

@@ -25,6 +25,7 @@ export interface ListenAddress {
 }
 
 export interface TransportEvents {
+  /** A peer authenticated. A second one for the same peer replaces the first (which then closes without `disconnect`). */
   connection: (connection: Connection) => void;
   message: (connection: Connection, message: AppMessage) => void;
   block: (connection: Connection, frame: BlockFrame) => void;

@@ -134,16 +134,17 @@ export abstract class TransportHub implements Transport {
   }
 
   private onEstablished(session: PeerSession): void {
-    const existing = this.byPeer.get(session.peerId);
-    if (existing && !existing.closed) {
-      const keep = this.preferred(existing, session);
-      const drop = keep === existing ? session : existing;
-      drop.close('duplicate connection');
-      if (keep === existing) return;
-    }
-    this.byPeer.set(session.peerId, session);
     for (const dialer of this.dialers.values()) if (dialer.session === session) dialer.peerId = session.peerId;
+    const existing = this.byPeer.get(session.peerId);
+    if (existing && !existing.closed && this.preferred(existing, session) === existing) {
+      session.close('duplicate connection');
+      return;
+    }
+    // The replacement is announced before the old one closes, so users see no flap: a listener
+    // that gets a second `connection` for a peer drops the first.
+    this.byPeer.set(session.peerId, session);
     this.emit('connection', session);
+    if (existing && !existing.closed) existing.close('duplicate connection');
   }
 
   /**
