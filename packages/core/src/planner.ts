@@ -1,4 +1,4 @@
-import { compare, resolve } from '@sync/conflict';
+import { compare, resolve, sameContent } from '@sync/conflict';
 import type { ConflictPolicy, ResolutionKind } from '@sync/conflict';
 import type { FileRecord } from '@sync/protocol';
 import type { LocalRecord } from './record';
@@ -41,7 +41,9 @@ export function planPath(path: string, local: LocalRecord | undefined, remotes: 
     }
     const order = compare(target.version, record.version);
     if (order === 'before') target = record;
-    else if (order === 'concurrent') {
+    // Equal vectors with different content should not happen, but if they do (a bug, a restored
+    // backup), resolving them like concurrent ones keeps both contents instead of ignoring one.
+    else if (order === 'concurrent' || (order === 'equal' && !sameContent(target, record))) {
       const resolution = resolve(target, record, policy);
       if (resolution.loser) {
         conflicts.push({ kind: resolution.kind, winner: resolution.winner.modifiedBy, loser: resolution.loser.modifiedBy, copyPath: resolution.conflictCopyPath });
@@ -51,6 +53,6 @@ export function planPath(path: string, local: LocalRecord | undefined, remotes: 
     }
   }
   if (!target || target === local) return null;
-  if (local && compare(local.version, target.version) === 'equal') return null;
+  if (local && compare(local.version, target.version) === 'equal' && sameContent(local, target)) return null;
   return { path, local, target, copies, conflicts };
 }
