@@ -67,6 +67,13 @@ export class Peers {
     }));
   }
 
+  /** Every path some peer has a record for. */
+  remotePaths(): Set<string> {
+    const paths = new Set<string>();
+    for (const remote of this.remotes.values()) for (const path of remote.records.keys()) paths.add(path);
+    return paths;
+  }
+
   isConnected(peerId: string): boolean {
     return this.links.has(peerId);
   }

@@ -137,6 +137,7 @@ interface Running {
   watcher: Watcher;
   transport: Transport;
   timers: unknown[];
+  unsubscribe: (() => void)[];
 }
 
 class Engine implements SyncNode {
@@ -268,12 +269,17 @@ class Engine implements SyncNode {
           listen: this.options.listen ?? null,
           software: this.options.software ?? 'sync-node',
         });
-    return { ctx, journal, scanner, puller, peers, versions, watcher, transport, timers: [] };
+    return { ctx, journal, scanner, puller, peers, versions, watcher, transport, timers: [], unsubscribe: [] };
   }
 
   private async run(running: Running): Promise<void> {
     const { ctx, scanner, puller, peers, watcher, transport, journal, versions } = running;
     watcher.on((event) => this.onWatchEvent(running, event));
+    running.unsubscribe.push(
+      this.events.on('file-synced', (event) => {
+        if (event.path === '.syncignore') this.reloadIgnoreRules(running);
+      }),
+    );
     await watcher.start();
     this.state = 'scanning';
     await scanner.initialScan();
@@ -310,18 +316,30 @@ class Engine implements SyncNode {
     this.state = 'idle';
   }
 
-  private onWatchEvent({ ctx, scanner }: Running, event: WatchEvent): void {
+  private onWatchEvent({ ctx, scanner, puller, peers }: Running, event: WatchEvent): void {
     if (event.type === 'ready') return;
     if (event.type === 'error') {
       this.logger.warn('watcher', { error: event.error.message });
       return;
     }
-    if (event.path === '.syncignore') {
-      void IgnoreRules.load(this.dir).then((rules) => {
-        ctx.ignoreRules = rules;
-      });
-    }
+    if (event.path === '.syncignore') this.reloadIgnoreRules({ ctx, scanner, puller, peers });
     scanner.schedule(event.path);
+  }
+
+  /**
+   * New rules change what is local-only: files they un-hide were never reported by the watcher, so
+   * walk again; remote records they un-hide were skipped, so plan them again. Runs for a user edit
+   * of `.syncignore` and for one that arrived from a peer (no watcher event is relied on).
+   */
+  private reloadIgnoreRules({ ctx, scanner, puller, peers }: Pick<Running, 'ctx' | 'scanner' | 'puller' | 'peers'>): void {
+    void IgnoreRules.load(this.dir)
+      .then(async (rules) => {
+        if (rules.text === ctx.ignoreRules.text) return;
+        ctx.ignoreRules = rules;
+        puller.markDirty(peers.remotePaths());
+        await scanner.initialScan();
+      })
+      .catch((error: unknown) => this.logger.warn('ignore rules not reloaded', { error: String(error) }));
   }
 
   private async serveBlock(ctx: EngineContext, scanner: Scanner, request: RequestMessage): Promise<Uint8Array | { code: 'NOT_FOUND' | 'CHANGED' | 'IO'; message: string }> {
@@ -421,6 +439,7 @@ class Engine implements SyncNode {
       this.state = 'stopped';
       return;
     }
+    for (const unsubscribe of running.unsubscribe) unsubscribe();
     for (const timer of running.timers) this.clock.clearTimeout(timer);
     running.scanner.stop();
     running.puller.stop();

@@ -235,6 +235,20 @@ describe('engine over real WebSockets', () => {
     expect(Object.keys(await readTree(a!.dir)).sort()).toEqual(['one.txt', 'three.txt', 'two.txt']);
   });
 
+  it('keeps files matched by .syncignore local, and syncs them once the rule is removed', async () => {
+    const [a, b] = await cluster.mesh(['a', 'b']);
+    await writeFile(join(a!.dir, '.syncignore'), '*.log\n');
+    await waitFor(() => exists(join(b!.dir, '.syncignore')), 'the rules file itself to sync');
+    await writeFile(join(a!.dir, 'debug.log'), 'local only');
+    await writeFile(join(a!.dir, 'notes.txt'), 'shared');
+    await waitFor(() => exists(join(b!.dir, 'notes.txt')), 'the shared file');
+    await a!.node.whenIdle();
+    expect(await exists(join(b!.dir, 'debug.log'))).toBe(false);
+
+    await writeFile(join(a!.dir, '.syncignore'), '');
+    await waitFor(async () => (await contentOf(join(b!.dir, 'debug.log'))) === 'local only', 'the formerly ignored file');
+  });
+
   it('does not echo files it wrote itself back as new local changes', async () => {
     const [a, b] = await cluster.mesh(['a', 'b']);
     const localChanges: string[] = [];
