@@ -1,2 +1,4 @@
 export { ManualClock } from './manual-clock';
 export { SeededRandom } from './seeded-random';
+export { MemoryFileSystem, MemoryFsError, hashBytes } from './memory-file-system';
+export type { MemoryFileSystemOptions, MemoryFsChange, TreeEntry, VisibleContent, VisibilityActor } from './memory-file-system';
