@@ -39,6 +39,8 @@ const boundaries = [
   },
   {
     files: ['apps/node/**/*.ts'],
+    // Hostile-peer tests speak the wire protocol directly, as an attacker would.
+    ignores: ['apps/node/test/**'],
     patterns: [
       forbid('the app imports only @sync/core', workspace('protocol', 'conflict', 'watcher', 'transport')),
       forbid('only watcher imports chokidar, only transport imports ws', ['ws', 'chokidar']),
