@@ -2,7 +2,7 @@ import { resolve as resolvePath, join } from 'node:path';
 import { conflictPolicies } from '@sync/conflict';
 import type { ConflictPolicy } from '@sync/conflict';
 import type { RequestMessage } from '@sync/protocol';
-import { ChokidarWatcher, IgnoreRules } from '@sync/watcher';
+import { ChokidarWatcher, IgnoreRules, defaultIgnoreFileName } from '@sync/watcher';
 import type { Watcher, WatchEvent } from '@sync/watcher';
 import { WsTransport } from '@sync/transport';
 import type { Transport } from '@sync/transport';
@@ -205,7 +205,7 @@ class Engine implements SyncNode {
       const { journal, records } = await IndexJournal.open(this.fs, this.stateDir);
       const indexId = await loadIndexId(this.fs, this.stateDir, records.size === 0, this.random);
       const folder = new Folder(this.fs, this.dir, this.stateDir);
-      const ignoreRules = await IgnoreRules.load(this.dir);
+      const ignoreRules = await this.loadIgnoreRules();
       const ctx: EngineContext = {
         nodeId,
         fs: this.fs,
@@ -332,7 +332,7 @@ class Engine implements SyncNode {
    * of `.syncignore` and for one that arrived from a peer (no watcher event is relied on).
    */
   private reloadIgnoreRules({ ctx, scanner, puller, peers }: Pick<Running, 'ctx' | 'scanner' | 'puller' | 'peers'>): void {
-    void IgnoreRules.load(this.dir)
+    void this.loadIgnoreRules()
       .then(async (rules) => {
         if (rules.text === ctx.ignoreRules.text) return;
         ctx.ignoreRules = rules;
@@ -340,6 +340,12 @@ class Engine implements SyncNode {
         await scanner.initialScan();
       })
       .catch((error: unknown) => this.logger.warn('ignore rules not reloaded', { error: String(error) }));
+  }
+
+  /** Through the FileSystem port like every other read, so an injected filesystem sees it too. */
+  private async loadIgnoreRules(): Promise<IgnoreRules> {
+    const data = await this.fs.readFile(join(this.dir, defaultIgnoreFileName));
+    return IgnoreRules.fromText(data ? new TextDecoder().decode(data) : '');
   }
 
   private async serveBlock(ctx: EngineContext, scanner: Scanner, request: RequestMessage): Promise<Uint8Array | { code: 'NOT_FOUND' | 'CHANGED' | 'IO'; message: string }> {
