@@ -138,6 +138,11 @@ export async function fetchFile(
     if (hash !== target.hash) {
       throw new SyncError('HASH_MISMATCH', `assembled ${target.path} does not match its hash`, { path: target.path });
     }
+    // Mode and mtime before the fsync, so they are as durable as the bytes: set after it, a crash
+    // could bring the file back with the temp file's mode and a fresh mtime, and a rescan would
+    // announce that as a new version.
+    await ctx.fs.chmod(tempPath, target.mode & 0o7777);
+    await ctx.fs.utimes(tempPath, target.mtimeMs);
     await handle.sync();
   } catch (error) {
     await handle.close().catch(() => {});
@@ -145,8 +150,6 @@ export async function fetchFile(
     throw error;
   }
   await handle.close();
-  await ctx.fs.chmod(tempPath, target.mode & 0o7777);
-  await ctx.fs.utimes(tempPath, target.mtimeMs);
   const stat = await ctx.fs.lstat(tempPath);
   if (!stat) throw new SyncError('IO', `temp file of ${target.path} vanished`, { path: target.path });
   return { tempPath, stat, bytesFromPeers };
