@@ -8,7 +8,8 @@ export type SyncErrorCode =
   | 'NO_SOURCE'
   | 'PEER_ERROR'
   | 'DISK_CHANGED'
-  | 'STOPPED';
+  | 'STOPPED'
+  | 'DELETES_HELD';
 
 /** The only error this package produces. Recognise it by `name` and `code`, not `instanceof`. */
 export class SyncError extends Error {

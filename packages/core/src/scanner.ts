@@ -12,6 +12,16 @@ export interface ScannerOptions {
   scansInFlightMax: number;
   /** Told after every scan, so the puller can re-decide paths that peers also have. */
   onScanned?: (path: string) => void;
+  /**
+   * Asked once the initial walk knows which indexed paths vanished while the node was down:
+   * a reason to hold those deletes back (an unmounted volume, a mass delete), or null.
+   */
+  holdDeletes?: (vanished: readonly string[], live: number) => string | null;
+}
+
+export interface HeldDeletes {
+  count: number;
+  reason: string;
 }
 
 /**
@@ -26,6 +36,9 @@ export class Scanner {
   private running = 0;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
+  /** Deletes found by a scan but not published until confirmed. */
+  private readonly held = new Set<string>();
+  private heldReason = '';
 
   constructor(
     private readonly ctx: EngineContext,
@@ -78,10 +91,28 @@ export class Scanner {
   async initialScan(): Promise<void> {
     const seen = new Set<string>();
     await this.walk('', seen);
-    for (const record of [...this.ctx.index.values()]) {
-      if (isLive(record) && !seen.has(record.path) && !this.isIgnoredRecord(record)) this.enqueue(record.path);
+    const live = [...this.ctx.index.values()].filter((record) => isLive(record) && !this.isIgnoredRecord(record));
+    const vanished = live.filter((record) => !seen.has(record.path)).map((record) => record.path);
+    const reason = vanished.length > 0 ? (this.options.holdDeletes?.(vanished, live.length) ?? null) : null;
+    if (reason) {
+      for (const path of vanished) this.held.add(path);
+      this.heldReason = reason;
+    } else {
+      for (const path of vanished) this.enqueue(path);
     }
     await this.whenIdle();
+  }
+
+  get heldDeletes(): HeldDeletes | null {
+    return this.held.size > 0 ? { count: this.held.size, reason: this.heldReason } : null;
+  }
+
+  /** Publishes the held deletes (those paths are scanned again: a file that came back stays). */
+  releaseHeldDeletes(): number {
+    const paths = [...this.held];
+    this.held.clear();
+    for (const path of paths) this.enqueue(path);
+    return paths.length;
   }
 
   private isIgnoredRecord(record: LocalRecord): boolean {
@@ -239,6 +270,7 @@ export class Scanner {
   }
 
   private tombstone(before: LocalRecord): void {
+    if (this.isHeld(before.path)) return;
     this.ctx.index.publish({
       path: before.path,
       type: before.type,
@@ -253,6 +285,12 @@ export class Scanner {
       disk: undefined,
     });
     this.ctx.events.emit('local-change', { path: before.path, op: 'remove', type: before.type });
+  }
+
+  private isHeld(path: string): boolean {
+    if (this.held.size === 0) return false;
+    for (let at = path.length; at > 0; at = path.lastIndexOf('/', at - 1)) if (this.held.has(path.slice(0, at))) return true;
+    return false;
   }
 
   private reportError(path: string, error: unknown): void {

@@ -37,6 +37,10 @@ export interface EngineLimits {
   progressIntervalMs: number;
   journalSyncIntervalMs: number;
   versionsRetentionMs: number;
+  /** A start-up scan that finds more than this share of files gone holds the deletes until confirmed. */
+  massDeleteShareMax: number;
+  /** …when at least this many files are gone (small folders are left alone). */
+  massDeleteFilesMin: number;
 }
 
 export const defaultEngineLimits: Readonly<EngineLimits> = Object.freeze({
@@ -51,6 +55,8 @@ export const defaultEngineLimits: Readonly<EngineLimits> = Object.freeze({
   progressIntervalMs: 250,
   journalSyncIntervalMs: 1_000,
   versionsRetentionMs: 7 * 24 * 3600_000,
+  massDeleteShareMax: 0.5,
+  massDeleteFilesMin: 10,
 });
 
 export interface WatcherFactoryOptions {
@@ -108,6 +114,8 @@ export interface SyncStatus extends Counters {
   pendingPaths: number;
   sequence: number;
   indexId: string;
+  /** Deletes found at start-up but held back (unmounted volume, mass delete) until `confirmDeletes()`. */
+  heldDeletes: { count: number; reason: string } | null;
 }
 
 export interface SyncNode {
@@ -121,6 +129,8 @@ export interface SyncNode {
   on<E extends keyof SyncEvents>(event: E, listener: SyncEvents[E]): () => void;
   /** Resolves when no scan or pull is pending (for tests and tools). */
   whenIdle(): Promise<void>;
+  /** Publishes deletes that were held at start-up; returns how many. */
+  confirmDeletes(): Promise<number>;
 }
 
 export function createSyncNode(options: SyncNodeOptions): SyncNode {
@@ -236,6 +246,7 @@ class Engine implements SyncNode {
     let puller: Puller | null = null;
     let peers: Peers | null = null;
     const scanner = new Scanner(ctx, {
+      holdDeletes: (vanished, live) => this.holdDeletesReason(vanished.length, live),
       quietPeriodMs: this.limits.quietPeriodMs,
       scansInFlightMax: this.limits.scansInFlightMax,
       onScanned: (path) => {
@@ -272,6 +283,38 @@ class Engine implements SyncNode {
     return { ctx, journal, scanner, puller, peers, versions, watcher, transport, timers: [], unsubscribe: [] };
   }
 
+  /** Lives in the folder itself (not the state dir, which may be elsewhere): gone means the folder is not the one we indexed. */
+  private get markerPath(): string {
+    return join(this.dir, '.sync', 'folder-marker');
+  }
+
+  private markerPresent = true;
+
+  private holdDeletesReason(vanished: number, live: number): string | null {
+    if (!this.markerPresent) {
+      return `the folder marker ${this.markerPath} is missing (is the volume mounted?): ${vanished} deletes held`;
+    }
+    if (vanished >= this.limits.massDeleteFilesMin && vanished > live * this.limits.massDeleteShareMax) {
+      return `${vanished} of ${live} files vanished while the node was down: deletes held`;
+    }
+    return null;
+  }
+
+  private async writeMarker(): Promise<void> {
+    await this.fs.mkdir(join(this.dir, '.sync'), 0o700).catch(() => {});
+    await this.fs.writeFileAtomic(this.markerPath, new TextEncoder().encode('This folder is synced by sync-node. Do not delete this directory.\n'));
+    this.markerPresent = true;
+  }
+
+  async confirmDeletes(): Promise<number> {
+    const running = this.running;
+    if (!running) return 0;
+    await this.writeMarker();
+    const count = running.scanner.releaseHeldDeletes();
+    if (count > 0) this.logger.warn('held deletes confirmed', { count });
+    return count;
+  }
+
   private async run(running: Running): Promise<void> {
     const { ctx, scanner, puller, peers, watcher, transport, journal, versions } = running;
     watcher.on((event) => this.onWatchEvent(running, event));
@@ -282,7 +325,13 @@ class Engine implements SyncNode {
     );
     await watcher.start();
     this.state = 'scanning';
+    this.markerPresent = ctx.index.size === 0 || (await this.fs.lstat(this.markerPath)) !== null;
     await scanner.initialScan();
+    const held = scanner.heldDeletes;
+    if (held) {
+      ctx.counters.errors++;
+      this.events.emit('error', new SyncError('DELETES_HELD', `${held.reason}; confirm with \`sync-node confirm-deletes\` or POST /confirm-deletes`));
+    } else await this.writeMarker();
     this.logger.info('scan complete', { files: ctx.index.size, node: ctx.nodeId });
 
     transport.on('connection', (connection) => {
@@ -412,6 +461,7 @@ class Engine implements SyncNode {
       pendingPaths: running ? running.puller.pendingPaths + running.scanner.pending : 0,
       sequence: running?.ctx.index.sequence ?? 0,
       indexId: running?.ctx.index.indexId ?? '',
+      heldDeletes: running?.scanner.heldDeletes ?? null,
       ...this.counters,
     };
   }
