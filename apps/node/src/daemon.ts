@@ -8,7 +8,7 @@ import { NodeMetrics } from './metrics';
 import { version } from './version';
 
 /** The part of a SyncNode the daemon uses. */
-export type DaemonNode = Pick<SyncNode, 'start' | 'stop' | 'status' | 'address' | 'on' | 'nodeId'>;
+export type DaemonNode = Pick<SyncNode, 'start' | 'stop' | 'status' | 'address' | 'on' | 'nodeId' | 'confirmDeletes'>;
 
 export interface DaemonOptions {
   logger: AppLogger;
@@ -85,6 +85,7 @@ export class Daemon {
         version,
         startedAtMs: (this.options.now ?? Date.now)(),
         logger,
+        confirmDeletes: () => this.node.confirmDeletes(),
       });
       this.http = await startHttpServer(config.http, handler);
       logger.info('http listening', { address: `${this.http.address.host}:${this.http.address.port}`, endpoints: '/healthz /status /metrics' });

@@ -13,6 +13,7 @@ export function helpText(): string {
   const lines = rows.flatMap((row) => [`  ${row.left.padEnd(width)}${row.help}`, ...(row.more ? [`  ${' '.repeat(width)}${row.more}`] : [])]);
   return [
     'Usage: sync-node [options]',
+    '       sync-node confirm-deletes [--http HOST:PORT]   publish deletes a running node held back at start-up',
     '',
     'Keeps a folder identical with every connected peer.',
     'Every flag has an environment variable; flags win.',

@@ -12,12 +12,12 @@ afterEach(async () => {
   listener = null;
 });
 
-async function serve(options: { status?: () => SyncStatus; health?: () => Health; metrics?: NodeMetrics } = {}) {
+async function serve(options: { status?: () => SyncStatus; health?: () => Health; metrics?: NodeMetrics; confirmDeletes?: () => Promise<number> } = {}) {
   const status = options.status ?? (() => fakeStatus());
   const metrics = options.metrics ?? new NodeMetrics({ status, version: '9.9.9' });
   listener = await startHttpServer(
     { host: '127.0.0.1', port: 0 },
-    createHttpHandler({ status, health: options.health ?? (() => 'running'), metrics, version: '9.9.9', startedAtMs: 1_000, now: () => 61_000 }),
+    createHttpHandler({ status, health: options.health ?? (() => 'running'), metrics, version: '9.9.9', startedAtMs: 1_000, now: () => 61_000, ...(options.confirmDeletes ? { confirmDeletes: options.confirmDeletes } : {}) }),
   );
   const base = `http://127.0.0.1:${listener.address.port}`;
   return { metrics, get: (path: string, init?: RequestInit) => fetch(base + path, init) };
@@ -138,5 +138,18 @@ describe('startHttpServer', () => {
     await listener?.close();
     listener = null;
     expect(Date.now() - started).toBeLessThan(2_000);
+  });
+});
+
+describe('/confirm-deletes', () => {
+  it('releases held deletes on POST only, and says how many', async () => {
+    let calls = 0;
+    const { get } = await serve({ confirmDeletes: async () => ++calls * 7 });
+    const refused = await get('/confirm-deletes');
+    expect(refused.status).toBe(405);
+    expect(calls).toBe(0);
+    const response = await get('/confirm-deletes', { method: 'POST' });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ confirmed: 7 });
   });
 });

@@ -15,11 +15,13 @@ export interface HttpHandlerOptions {
   startedAtMs: number;
   now?: () => number;
   logger?: Logger;
+  /** POST /confirm-deletes: publishes deletes held at start-up; resolves to how many. */
+  confirmDeletes?: () => Promise<number>;
 }
 
 export type RequestHandler = (request: IncomingMessage, response: ServerResponse) => void;
 
-/** /healthz, /status and /metrics; read-only, so GET and HEAD only. */
+/** /healthz, /status and /metrics (GET and HEAD), and POST /confirm-deletes. */
 export function createHttpHandler(options: HttpHandlerOptions): RequestHandler {
   const now = options.now ?? Date.now;
   const routes: Record<string, () => Promise<Reply> | Reply> = {
@@ -39,7 +41,11 @@ export function createHttpHandler(options: HttpHandlerOptions): RequestHandler {
   return (request, response) => {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
     const route = routes[path];
-    const reply = (): Promise<Reply> | Reply => {
+    const reply = async (): Promise<Reply> => {
+      if (path === '/confirm-deletes' && options.confirmDeletes) {
+        if (request.method !== 'POST') return { ...text(405, 'method not allowed: POST to confirm\n'), headers: { allow: 'POST' } };
+        return json(200, { confirmed: await options.confirmDeletes() });
+      }
       if (!route) return text(404, `not found: try /healthz, /status or /metrics\n`);
       if (request.method !== 'GET' && request.method !== 'HEAD') return { ...text(405, 'method not allowed\n'), headers: { allow: 'GET, HEAD' } };
       return route();

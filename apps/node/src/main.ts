@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createSyncNode } from '@sync/core';
+import { confirmDeletesCommand } from './confirm-deletes';
 import { parseConfig } from './config';
 import { Daemon } from './daemon';
 import { createLogger } from './logger';
@@ -10,6 +11,13 @@ import { version } from './version';
 const stopTimeoutMs = 8_000;
 
 function main(): void {
+  if (process.argv[2] === 'confirm-deletes') {
+    void confirmDeletesCommand(process.argv.slice(3), process.env).then(({ exitCode, text }) => {
+      (exitCode === 0 ? process.stdout : process.stderr).write(text);
+      process.exitCode = exitCode;
+    });
+    return;
+  }
   const result = parseConfig(process.argv.slice(2), process.env, (path) => readFileSync(path, 'utf8'));
   switch (result.kind) {
     case 'help':

@@ -24,6 +24,7 @@ export function fakeStatus(overrides: Partial<SyncStatus> = {}): SyncStatus {
     errors: 0,
     sequence: 42,
     indexId: 'idx',
+    heldDeletes: null,
     ...overrides,
   };
 }
@@ -65,6 +66,11 @@ export class FakeNode implements DaemonNode {
   /** Completes a held start(), or fails it with `error`. */
   releaseStart(error?: Error): void {
     this.finishStart?.(error);
+  }
+
+  async confirmDeletes(): Promise<number> {
+    this.calls.push('confirmDeletes');
+    return 3;
   }
 
   async stop(): Promise<void> {
