@@ -359,9 +359,17 @@ export class Puller {
 
   /** Keeps a losing content under its conflict name before the winner takes the path. */
   private async keepConflictCopy(plan: PathPlan, copy: ConflictCopy): Promise<Outcome> {
-    const { loser, copyPath } = copy;
-    const existing = this.ctx.index.get(copyPath);
+    const { loser } = copy;
+    let copyPath = copy.copyPath;
+    let existing = this.ctx.index.get(copyPath);
     if (isLive(existing) && sameContent(existing, loser)) return 'done';
+    if (isLive(existing)) {
+      // Something else lives under this name already (the user edited an earlier copy, or another
+      // loser of the same second): never overwrite it; keep this content beside it instead.
+      copyPath = withContentSuffix(copyPath, loser.hash);
+      existing = this.ctx.index.get(copyPath);
+      if (isLive(existing)) return 'done';
+    }
     if (this.ctx.folder.isForbidden(copyPath)) return 'done';
     const record: FileRecord = {
       ...loser,
@@ -393,3 +401,11 @@ export class Puller {
   }
 }
 
+/** `a.sync-conflict-<time>-<node>.txt` → `a.sync-conflict-<time>-<node>-<hash prefix>.txt`: same on every node. */
+function withContentSuffix(copyPath: string, hash: string): string {
+  const slash = copyPath.lastIndexOf('/');
+  const marker = copyPath.lastIndexOf('.sync-conflict-');
+  const dot = copyPath.lastIndexOf('.');
+  const cut = dot > marker && dot > slash ? dot : copyPath.length;
+  return `${copyPath.slice(0, cut)}-${hash.slice(0, 8)}${copyPath.slice(cut)}`;
+}
