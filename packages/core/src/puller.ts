@@ -361,15 +361,15 @@ export class Puller {
   private async keepConflictCopy(plan: PathPlan, copy: ConflictCopy): Promise<Outcome> {
     const { loser } = copy;
     let copyPath = copy.copyPath;
-    let existing = this.ctx.index.get(copyPath);
-    if (isLive(existing) && sameContent(existing, loser)) return 'done';
-    if (isLive(existing)) {
+    const atName = this.ctx.index.get(copyPath);
+    if (isLive(atName) && sameContent(atName, loser)) return 'done';
+    if (isLive(atName)) {
       // Something else lives under this name already (the user edited an earlier copy, or another
       // loser of the same second): never overwrite it; keep this content beside it instead.
       copyPath = withContentSuffix(copyPath, loser.hash);
-      existing = this.ctx.index.get(copyPath);
-      if (isLive(existing)) return 'done';
+      if (isLive(this.ctx.index.get(copyPath))) return 'done';
     }
+    const existing = this.ctx.index.get(copyPath);
     if (this.ctx.folder.isForbidden(copyPath)) return 'done';
     const record: FileRecord = {
       ...loser,
