@@ -105,6 +105,8 @@ export class MemoryFileSystem implements FileSystem {
   readonly visible: VisibleContent[] = [];
   /** Mutating operations so far (the simulator watches it for quiescence). */
   mutations = 0;
+  /** Every operation so far, reads included (the simulator watches it to know when the engine settled). */
+  operations = 0;
 
   constructor(options: MemoryFileSystemOptions = {}) {
     this.now = options.now ?? (() => 0);
@@ -475,6 +477,7 @@ export class MemoryFileSystem implements FileSystem {
   // ---- internals ----
 
   private op<T>(run: () => T): Promise<T> {
+    this.operations++;
     try {
       return Promise.resolve(run());
     } catch (error) {
