@@ -1,5 +1,8 @@
+import { X509Certificate } from 'node:crypto';
 import { createServer } from 'node:http';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { WebSocket, WebSocketServer } from 'ws';
 import { TransportError } from './errors';
 import type { ListenAddress } from './connection';
@@ -8,9 +11,21 @@ import { TransportHub } from './hub';
 import type { HubOptions } from './hub';
 import { WsFrameSocket } from './ws-socket';
 
+export interface TlsOptions {
+  /** PEM certificate and key this node's listener presents (wss://). */
+  cert?: string;
+  key?: string;
+  /**
+   * SHA-256 fingerprints (`AB:CD:…`, as `openssl x509 -fingerprint -sha256` prints them) that
+   * wss:// peers must present. Empty: any certificate (the secret proof still authenticates).
+   */
+  pins?: readonly string[];
+}
+
 export interface WsTransportOptions extends HubOptions {
   /** Where to accept peers; null: dial only. Port 0 picks a free port. */
   listen: ListenAddress | null;
+  tls?: TlsOptions;
   pingIntervalMs?: number;
   sendHighWaterMarkBytes?: number;
 }
@@ -31,9 +46,11 @@ export class WsTransport extends TransportHub {
   async listen(): Promise<ListenAddress | null> {
     const where = this.options.listen;
     if (!where || this.server) return this.address();
-    const server = createServer((_request, response) => {
+    const upgradeRequired = (_request: IncomingMessage, response: ServerResponse): void => {
       response.writeHead(426, { 'content-type': 'text/plain' }).end('this port speaks the sync WebSocket protocol\n');
-    });
+    };
+    const tls = this.options.tls;
+    const server: Server = tls?.cert && tls.key ? createTlsServer({ cert: tls.cert, key: tls.key }, upgradeRequired) : createServer(upgradeRequired);
     const wss = new WebSocketServer({ server, maxPayload: this.limits.frameBytesMax, perMessageDeflate: false, clientTracking: false });
     wss.on('connection', (ws, request) => {
       const address = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
@@ -48,6 +65,12 @@ export class WsTransport extends TransportHub {
     this.server = server;
     this.wss = wss;
     return this.address();
+  }
+
+  /** SHA-256 fingerprint of this node's certificate, for peers to pin; null without TLS. */
+  get fingerprint(): string | null {
+    const cert = this.options.tls?.cert;
+    return cert ? new X509Certificate(cert).fingerprint256 : null;
   }
 
   address(): ListenAddress | null {
@@ -67,13 +90,25 @@ export class WsTransport extends TransportHub {
       return Promise.reject(new TransportError('BAD_URL', `peer URL must start with ws:// or wss://: ${url}`, { peer: url }));
     }
     return new Promise((resolve, reject) => {
+      const pins = (this.options.tls?.pins ?? []).map(normalizeFingerprint);
       const ws = new WebSocket(url, {
         maxPayload: this.limits.frameBytesMax,
         perMessageDeflate: false,
         handshakeTimeout: this.options.handshakeTimeoutMs ?? 5_000,
         generateMask: (mask: Buffer) => void mask.fill(0),
+        // Nodes use self-signed certificates: trust comes from the pins and the secret proof, not a CA.
+        rejectUnauthorized: false,
       });
+      if (parsed.protocol === 'wss:' && pins.length > 0) {
+        ws.once('upgrade', (response: IncomingMessage) => {
+          const presented = normalizeFingerprint((response.socket as TLSSocket).getPeerCertificate().fingerprint256 ?? '');
+          if (!pins.includes(presented)) fail(`certificate ${presented || '(none)'} is not one of the pinned fingerprints`);
+        });
+      }
+      let failed = false;
       const fail = (detail: string): void => {
+        if (failed) return;
+        failed = true;
         ws.removeAllListeners();
         ws.on('error', () => {});
         ws.terminate();
@@ -82,6 +117,7 @@ export class WsTransport extends TransportHub {
       ws.once('error', (error: Error) => fail(error.message || 'connection failed'));
       ws.once('unexpected-response', (_request, response) => fail(`HTTP ${response.statusCode}`));
       ws.once('open', () => {
+        if (failed) return;
         ws.removeAllListeners();
         resolve(this.wrap(ws));
       });
@@ -104,4 +140,8 @@ export class WsTransport extends TransportHub {
       pingIntervalMs: this.options.pingIntervalMs ?? 5_000,
     });
   }
+}
+
+function normalizeFingerprint(fingerprint: string): string {
+  return fingerprint.replace(/[^0-9a-fA-F]/g, '').toUpperCase();
 }
