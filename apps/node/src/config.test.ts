@@ -47,6 +47,7 @@ describe('parseConfig defaults', () => {
       pollIntervalMs: false,
       logLevel: 'info',
       logFormat: 'text',
+      tls: null,
     } satisfies NodeConfig);
     expect(warnings).toEqual([]);
   });
@@ -147,6 +148,7 @@ describe('parseConfig environment', () => {
       pollIntervalMs: 2000,
       logLevel: 'warn',
       logFormat: 'json',
+      tls: null,
     } satisfies NodeConfig);
   });
 
@@ -321,5 +323,35 @@ describe('parseHostPort', () => {
     expect(parseHostPort(':0', 'h')).toEqual({ host: 'h', port: 0 });
     expect(parseHostPort('[::1]:443', 'h')).toEqual({ host: '::1', port: 443 });
     expect(parseHostPort('', 'h')).toMatch(/^expected/);
+  });
+});
+
+describe('parseConfig TLS', () => {
+  const files: Record<string, string> = { '/c.pem': '-----BEGIN CERTIFICATE-----\nx\n', '/k.pem': '-----BEGIN PRIVATE KEY-----\ny\n', '/junk': 'hello' };
+  const read = (path: string): string => {
+    const text = files[path];
+    if (text === undefined) throw new Error('ENOENT');
+    return text;
+  };
+  const parse = (argv: string[], env: Record<string, string> = {}) => parseConfig(argv, { SYNC_SECRET: 'a-test-secret-of-32-characters!!', ...env }, read);
+
+  it('reads the certificate, key and pins from flags or the environment', () => {
+    const pin = 'AB:'.repeat(31) + 'AB';
+    const fromFlags = parse(['--tls-cert', '/c.pem', '--tls-key', '/k.pem', '--tls-pin', pin]);
+    expect(fromFlags.kind === 'run' && fromFlags.config.tls).toEqual({ cert: files['/c.pem'], key: files['/k.pem'], pins: ['AB'.repeat(32)] });
+    const fromEnv = parse([], { SYNC_TLS_PINS: `${'cd'.repeat(32)},${pin}` });
+    expect(fromEnv.kind === 'run' && fromEnv.config.tls).toEqual({ pins: ['CD'.repeat(32), 'AB'.repeat(32)] });
+  });
+
+  it.each([
+    [['--tls-cert', '/c.pem'], /needs --tls-key/],
+    [['--tls-key', '/k.pem'], /needs --tls-cert/],
+    [['--tls-cert', '/missing', '--tls-key', '/k.pem'], /cannot read the certificate \/missing/],
+    [['--tls-cert', '/junk', '--tls-key', '/k.pem'], /not a PEM certificate/],
+    [['--tls-pin', 'abc'], /SHA-256 fingerprint/],
+  ])('exits 2 for %j', (argv, message) => {
+    const result = parse(argv);
+    expect(result.kind).toBe('error');
+    expect(result.kind === 'error' && result.message).toMatch(message);
   });
 });

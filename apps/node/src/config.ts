@@ -33,6 +33,8 @@ export interface NodeConfig {
   pollIntervalMs: number | false;
   logLevel: LogLevel;
   logFormat: LogFormat;
+  /** PEM certificate and key for a wss:// listener, and fingerprints wss:// peers must present. */
+  tls: { cert?: string; key?: string; pins: string[] } | null;
 }
 
 export type ConfigResult =
@@ -62,6 +64,9 @@ const flagSpecs = {
   poll: { type: 'string' },
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'tls-pin': { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -188,6 +193,7 @@ function resolveConfig(flags: FlagValues, env: Env, readFile: ReadFile): ConfigR
     pollIntervalMs: pollRaw ? check(pollSchema, pollRaw) : false,
     logLevel: levelRaw ? check(logLevelSchema, levelRaw) : 'info',
     logFormat: formatRaw ? check(logFormatSchema, formatRaw) : 'text',
+    tls: resolveTls(setting('tls-cert', 'SYNC_TLS_CERT'), setting('tls-key', 'SYNC_TLS_KEY'), flags, env, readFile),
   };
   if (config.listen.port === 0) warnings.push('--listen port 0 picks a random port: peers cannot be configured to reach it');
   warnings.push(...unknownEnvWarnings(env));
@@ -310,6 +316,38 @@ function peerUrlProblem(text: string): string | null {
   if (!url.hostname) return 'the URL has no host';
   if (url.username || url.password) return 'credentials do not belong in the URL: all nodes share --secret';
   return null;
+}
+
+const fingerprintSchema = z
+  .string()
+  .transform((text) => text.replace(/:/g, '').toUpperCase())
+  .pipe(z.string().regex(/^[0-9A-F]{64}$/, 'expected a SHA-256 fingerprint: 64 hex digits, colons allowed (openssl x509 -noout -fingerprint -sha256)'));
+
+function resolveTls(certRaw: Raw | undefined, keyRaw: Raw | undefined, flags: FlagValues, env: Env, readFile: ReadFile): NodeConfig['tls'] {
+  const pinRaws: Raw[] =
+    (flags['tls-pin'] ?? []).length > 0
+      ? (flags['tls-pin'] ?? []).map((text) => ({ text, source: '--tls-pin' }))
+      : (env.SYNC_TLS_PINS ?? '')
+          .split(/[,\s]+/)
+          .filter((text) => text !== '')
+          .map((text) => ({ text, source: 'SYNC_TLS_PINS' }));
+  const pins = pinRaws.map((raw) => check(fingerprintSchema, raw));
+  if (!certRaw !== !keyRaw) {
+    const missing = certRaw ? '--tls-key (SYNC_TLS_KEY)' : '--tls-cert (SYNC_TLS_CERT)';
+    throw new DaemonError('USAGE', `${(certRaw ?? keyRaw)?.source} needs ${missing} too`);
+  }
+  if (!certRaw || !keyRaw) return pins.length > 0 ? { pins } : null;
+  const read = (raw: Raw, what: string): string => {
+    let text: string;
+    try {
+      text = readFile(raw.text);
+    } catch (error) {
+      throw new DaemonError('USAGE', `${raw.source}: cannot read the ${what} ${raw.text}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    if (!text.includes('-----BEGIN')) throw new DaemonError('USAGE', `${raw.source}: ${raw.text} is not a PEM ${what}`);
+    return text;
+  };
+  return { cert: read(certRaw, 'certificate'), key: read(keyRaw, 'private key'), pins };
 }
 
 function resolvePeers(flags: FlagValues, env: Env): string[] {

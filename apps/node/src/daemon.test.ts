@@ -18,6 +18,7 @@ const config: NodeConfig = {
   pollIntervalMs: 500,
   logLevel: 'info',
   logFormat: 'json',
+  tls: null,
 };
 
 function setup(holdStart: boolean, overrides: Partial<NodeConfig> = {}) {

@@ -44,6 +44,7 @@ export class Daemon {
       pollIntervalMs: config.pollIntervalMs,
       logger: options.logger,
       software: `sync-node/${version}`,
+      ...(config.tls ? { tls: config.tls } : {}),
     });
     this.metrics = new NodeMetrics({ status: () => this.node.status(), version, processMetrics: options.processMetrics ?? true });
     this.detachLog = attachEventLog(this.node, { logger: options.logger, onSynced: (event) => this.metrics.observeSynced(event) });
@@ -76,6 +77,8 @@ export class Daemon {
       auth: config.insecure ? 'none (insecure)' : `secret from ${config.secretSource}`,
       conflict: config.conflictPolicy,
       watch: config.pollIntervalMs === false ? 'events' : `poll every ${config.pollIntervalMs} ms`,
+      tls: config.tls?.cert ? 'wss' : 'off',
+      ...(config.tls?.pins.length ? { pinned: config.tls.pins.length } : {}),
     });
     if (config.http) {
       const handler = createHttpHandler({
@@ -104,6 +107,7 @@ export class Daemon {
       listen: bound ? `${bound.host}:${bound.port}` : 'off',
       files: status.files,
       bytes: status.bytes,
+      ...(status.tlsFingerprint ? { tlsFingerprint: status.tlsFingerprint } : {}),
     });
   }
 

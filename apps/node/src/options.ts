@@ -33,6 +33,9 @@ export const optionDocs: readonly OptionDoc[] = [
   { flag: '--poll', value: '[MS]', env: 'SYNC_POLL', defaultText: 'off (filesystem events)', help: `poll the folder every MS ms (bare: ${defaultPollMs}); for mounts without events` },
   { flag: '--log-level', value: 'LEVEL', env: 'SYNC_LOG_LEVEL', defaultText: 'info', help: 'debug, info, warn or error' },
   { flag: '--log-format', value: 'FORMAT', env: 'SYNC_LOG_FORMAT', defaultText: 'text', help: 'text (one readable line per event) or json (JSON lines)' },
+  { flag: '--tls-cert', value: 'FILE', env: 'SYNC_TLS_CERT', defaultText: 'none (ws://)', help: 'PEM certificate: peers connect with wss:// (with --tls-key)' },
+  { flag: '--tls-key', value: 'FILE', env: 'SYNC_TLS_KEY', defaultText: 'none', help: 'PEM private key of --tls-cert' },
+  { flag: '--tls-pin', value: 'SHA256', env: 'SYNC_TLS_PINS', defaultText: 'none (any certificate)', help: 'fingerprint wss:// peers must present; repeatable (env: comma-separated)' },
   { flag: '--help', defaultText: '', help: 'print this help and exit' },
   { flag: '--version', defaultText: '', help: 'print the version and exit' },
 ];
@@ -52,4 +55,7 @@ export const knownEnvNames: readonly string[] = [
   'SYNC_POLL',
   'SYNC_LOG_LEVEL',
   'SYNC_LOG_FORMAT',
+  'SYNC_TLS_CERT',
+  'SYNC_TLS_KEY',
+  'SYNC_TLS_PINS',
 ];

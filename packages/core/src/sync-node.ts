@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { resolve as resolvePath, join } from 'node:path';
 import { conflictPolicies } from '@sync/conflict';
 import type { ConflictPolicy } from '@sync/conflict';
@@ -78,6 +79,8 @@ export interface SyncNodeOptions {
   peers?: string[];
   /** Cluster secret; '' runs without one (trusted networks only). */
   secret: string;
+  /** wss://: this node's PEM certificate and key, and the certificate fingerprints its peers must present. */
+  tls?: { cert?: string; key?: string; pins?: readonly string[] };
   conflictPolicy?: ConflictPolicy;
   /** false (default): filesystem events; a number: poll at that interval. */
   pollIntervalMs?: number | false;
@@ -114,6 +117,8 @@ export interface SyncStatus extends Counters {
   pendingPaths: number;
   sequence: number;
   indexId: string;
+  /** SHA-256 fingerprint of this node's TLS certificate (what peers pin); null without TLS. */
+  tlsFingerprint: string | null;
   /** Deletes found at start-up but held back (unmounted volume, mass delete) until `confirmDeletes()`. */
   heldDeletes: { count: number; reason: string } | null;
 }
@@ -279,6 +284,7 @@ class Engine implements SyncNode {
           secret: this.options.secret,
           listen: this.options.listen ?? null,
           software: this.options.software ?? 'sync-node',
+          ...(this.options.tls ? { tls: this.options.tls } : {}),
         });
     return { ctx, journal, scanner, puller, peers, versions, watcher, transport, timers: [], unsubscribe: [] };
   }
@@ -462,6 +468,7 @@ class Engine implements SyncNode {
       sequence: running?.ctx.index.sequence ?? 0,
       indexId: running?.ctx.index.indexId ?? '',
       heldDeletes: running?.scanner.heldDeletes ?? null,
+      tlsFingerprint: this.options.tls?.cert ? new X509Certificate(this.options.tls.cert).fingerprint256 : null,
       ...this.counters,
     };
   }
