@@ -15,6 +15,7 @@
 // node with the same bytes; 2. a stopped node3 catches up when started; 3. a partitioned node2
 // and node1 edit one file: all converge on the winner plus exactly one conflict copy;
 // 4. `compose down` stops every container within seconds; 5. non-root user, healthy health check.
+/* global fetch */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -242,6 +243,8 @@ function step(name) {
 // ---------------------------------------------------------------- the test
 
 const containers = {};
+/** Logs kept from `logs -f` when the containers are gone (scenario 4), for the failure report. */
+const capturedLogs = {};
 let failed = false;
 let downMeasured = false;
 try {
@@ -288,9 +291,14 @@ try {
     assert.notEqual(id, '0', `${service} runs as root`);
     assert.equal(id, effective.UID, `${service} runs as uid ${id}, compose asked for ${effective.UID}`);
   }
+  // SYNC_POLL reaches the daemon: the start-up line names the watch mode.
+  const startLog = await run(engine, ['logs', containers.node1]).then((r) => r.stdout + r.stderr);
+  const polling = !/^(off|0|false|no)$/i.test(effective.SYNC_POLL.trim());
+  assert.match(startLog, polling ? /watch="?poll every/ : /watch=events/, `node1's start-up log does not show the watch mode SYNC_POLL=${effective.SYNC_POLL} asks for`);
   const appFiles = (await exec('node1', 'ls -A /app')).trim().split('\n').sort();
   assert.deepEqual(appFiles, ['healthcheck.mjs', 'main.js', 'main.js.map'], 'the runtime image holds only the bundle');
   passed.push(`5. image user "node", containers run as uid ${effective.UID}, health checks healthy, /app holds only the bundle`);
+  passed.push(`SYNC_POLL=${effective.SYNC_POLL}: the nodes watch by ${polling ? 'polling' : 'filesystem events'}`);
 
   const mesh = await waitFor('a full mesh (every node reports two peers)', async () => {
     const states = await Promise.all(services.map(statusOf));
@@ -404,11 +412,32 @@ try {
   timings.push(['image size over base', `${mb(imageBytes)} / ${mb(baseBytes)} = ${(imageBytes / baseBytes).toFixed(3)}`]);
 
   step('4. compose down');
+  // Follow every log through the stop: `down` removes the containers, and the daemon's own
+  // "stopping"/"stopped" lines tell a clean stop from a SIGKILL and a slow daemon from a slow exit.
+  const followers = Object.fromEntries(services.map((service) => [service, followLogs(containers[service])]));
+  await waitFor('log followers attached', () => services.every((service) => followers[service].text().includes('running')));
+  const downStartedMs = Date.now();
   const down = await compose(['down', '-v']);
   downMeasured = true;
   note('compose down -v (three running containers)', down.ms);
-  assert.ok(down.ms < downMsMax, `compose down took ${down.ms} ms: a container waited for the SIGKILL fallback`);
-  passed.push(`4. compose down stopped and removed all three in ${down.ms} ms`);
+  const stops = {};
+  for (const service of services) {
+    const log = await followers[service].finish();
+    capturedLogs[service] = log;
+    const stopping = lastStamp(log, /stopping\b.*reason=SIGTERM/, downStartedMs);
+    const stopped = lastStamp(log, /stopped\b.*exitCode=0/, downStartedMs);
+    assert.ok(stopping !== null, `${service} never logged "stopping reason=SIGTERM" during down`);
+    assert.ok(stopped !== null, `${service} did not finish a clean stop (no "stopped exitCode=0"): it was killed`);
+    stops[service] = stopped - stopping;
+    note(`${service}: SIGTERM → "stopped" (daemon side)`, stops[service]);
+    assert.ok(stops[service] < cleanStopMsMax, `${service} took ${stops[service]} ms to stop`);
+  }
+  assert.ok(
+    down.ms < downMsMax,
+    `compose down took ${down.ms} ms although every daemon logged "stopped" within ${Math.max(...Object.values(stops))} ms: ` +
+      'a process did not exit after its clean stop and met the 10 s SIGKILL fallback',
+  );
+  passed.push(`4. compose down stopped (cleanly, exit 0) and removed all three in ${down.ms} ms`);
 } catch (error) {
   failed = true;
   console.error(`\ncontainer-test FAILED: ${error.stack ?? error}`);
@@ -432,8 +461,40 @@ async function printLogs() {
     const name = containers[service];
     if (!name) continue;
     const logs = await run(engine, ['logs', '--tail', '200', name], { check: false });
-    console.error(`\n---- logs of ${name} (exit ${logs.code}) ----\n${logs.stdout}${logs.stderr}`);
+    const text = logs.code === 0 ? logs.stdout + logs.stderr : (capturedLogs[service] ?? logs.stdout + logs.stderr).split('\n').slice(-200).join('\n');
+    console.error(`\n---- logs of ${name} ----\n${text}`);
   }
+}
+
+/** `logs -f` of one container, kept until the container stops (it ends then by itself). */
+function followLogs(name) {
+  let text = '';
+  const child = spawn(engine, ['logs', '-f', name], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.on('data', (chunk) => (text += chunk));
+  child.stderr.on('data', (chunk) => (text += chunk));
+  const closed = new Promise((resolve) => child.on('close', resolve));
+  return {
+    text: () => text,
+    /** Waits for the follower to end with its container; stops it if it outlives the container by long. */
+    async finish() {
+      const timer = setTimeout(() => child.kill('SIGTERM'), 15_000);
+      await closed;
+      clearTimeout(timer);
+      return text;
+    },
+  };
+}
+
+/** Time of the last log line matching `pattern` stamped at or after `sinceMs`, or null. */
+function lastStamp(log, pattern, sinceMs) {
+  let found = null;
+  for (const line of log.split('\n')) {
+    if (!pattern.test(line)) continue;
+    const stamp = /(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z)/.exec(line);
+    const ms = stamp ? Date.parse(stamp[1]) : Number.NaN;
+    if (ms >= sinceMs - 1_000) found = ms;
+  }
+  return found;
 }
 
 async function teardown({ quiet }) {
