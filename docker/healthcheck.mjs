@@ -1,6 +1,7 @@
 // Container health check: exits 0 when sync-node's /healthz answers 200, 1 otherwise.
 // Plain node because the slim base image has no curl; reads SYNC_HTTP so a moved status
 // listener is still found.
+/* global process, console, fetch, AbortSignal */
 const defaultHttp = '127.0.0.1:8384';
 const timeoutMs = 4_000;
 
