@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { NodeIdSchema } from '@sync/protocol';
 import type { FileSystem, Random } from './ports';
 import { SyncError } from './errors';
@@ -21,7 +21,10 @@ async function readOrCreate(fs: FileSystem, path: string, create: () => string, 
 
 export async function prepareStateDir(fs: FileSystem, stateDir: string): Promise<void> {
   try {
+    const existed = (await fs.lstat(stateDir))?.type === 'dir';
     await fs.mkdir(stateDir, 0o700);
+    // A new state dir's own entry must be durable too, or a power loss takes the whole index with it.
+    if (!existed) await fs.syncDir(dirname(stateDir));
     // Partial transfers of a previous run are never resumed blindly: their blocks are re-verified anyway.
     await fs.removeTree(join(stateDir, 'tmp'));
     await fs.mkdir(join(stateDir, 'tmp'), 0o700);
