@@ -29,7 +29,7 @@ export interface EngineContext {
   readonly counters: Counters;
   /** Paths the engine is writing right now; the scanner leaves them alone until done. */
   readonly busy: Set<string>;
-  /** Hands journal lines to the kernel; awaited before records are announced. */
+  /** Makes journal lines durable (fsync); awaited before records are announced. */
   journalFlush(): Promise<void>;
   ignoreRules: IgnoreRules;
   isIgnored(path: string, isDirectory: boolean): boolean;

@@ -10,14 +10,15 @@ const utf8Decoder = new TextDecoder();
 
 /**
  * The durable index: an append-only journal of JSON lines over a periodic snapshot.
- * A line reaches the kernel before any peer hears of it (so SIGKILL loses nothing that was
- * announced); fsync runs on a timer and at stop for power loss. A torn last line is ignored.
+ * A line is fsynced before any peer hears of it (so neither SIGKILL nor power loss takes back what was
+ * announced); other lines are fsynced on a timer and at stop. A torn last line is ignored.
  */
 export class IndexJournal {
   private pending: string[] = [];
   private linesInJournal = 0;
   private writing: Promise<void> = Promise.resolve();
   private dirtySinceSync = false;
+  private syncing: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly fs: FileSystem,
@@ -54,11 +55,14 @@ export class IndexJournal {
     return this.writing;
   }
 
+  /** Flushes, then fsyncs; a caller that finds an fsync in flight waits for it too. */
   async sync(): Promise<void> {
     await this.flush();
-    if (!this.dirtySinceSync) return;
-    this.dirtySinceSync = false;
-    await this.handle.sync();
+    if (this.dirtySinceSync) {
+      this.dirtySinceSync = false;
+      this.syncing = this.syncing.catch(() => {}).then(() => this.handle.sync());
+    }
+    await this.syncing;
   }
 
   shouldCompact(liveRecords: number): boolean {

@@ -234,7 +234,9 @@ class Engine implements SyncNode {
         counters: this.counters,
         busy: new Set(),
         ignoreRules,
-        journalFlush: () => journal.flush(),
+        // fsync, not just write: a record peers heard of and a power loss then took away would let
+        // this node reuse its version counter, and peers would take the new content for an old one.
+        journalFlush: () => journal.sync(),
         isIgnored: (path, isDirectory) => ctx.ignoreRules.isIgnored(path, isDirectory),
       };
       this.running = this.compose(ctx, journal);
