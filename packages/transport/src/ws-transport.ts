@@ -10,6 +10,7 @@ import type { FrameSocket } from './frame-socket';
 import { TransportHub } from './hub';
 import type { HubOptions } from './hub';
 import { WsFrameSocket } from './ws-socket';
+import { createPeerLookup } from './lookup';
 
 export interface TlsOptions {
   /** PEM certificate and key this node's listener presents (wss://). */
@@ -37,6 +38,7 @@ export interface WsTransportOptions extends HubOptions {
  */
 export class WsTransport extends TransportHub {
   private server: Server | null = null;
+  private readonly lookup = createPeerLookup();
   private wss: WebSocketServer | null = null;
 
   constructor(private readonly options: WsTransportOptions) {
@@ -98,6 +100,7 @@ export class WsTransport extends TransportHub {
         generateMask: (mask: Buffer) => void mask.fill(0),
         // Nodes use self-signed certificates: trust comes from the pins and the secret proof, not a CA.
         rejectUnauthorized: false,
+        lookup: this.lookup,
       });
       if (parsed.protocol === 'wss:' && pins.length > 0) {
         ws.once('upgrade', (response: IncomingMessage) => {
