@@ -1,4 +1,4 @@
-import { join, relative, sep } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { validatePath } from '@sync/protocol';
 import type { FileStat, FileSystem } from './ports';
 import { SyncError } from './errors';
@@ -65,7 +65,11 @@ export class Folder {
       current = current ? `${current}/${segment}` : segment;
       const abs = this.abs(current);
       const stat = await this.fs.lstat(abs);
-      if (!stat) await this.fs.mkdir(abs);
+      if (!stat) {
+        await this.fs.mkdir(abs);
+        // Made durable at once: a file committed inside must not vanish with its parent in a crash.
+        await this.fs.syncDir(dirname(abs));
+      }
       else if (stat.type !== 'dir') {
         throw new SyncError('UNSAFE_PATH', `${current} is a ${stat.type}, not a directory`, { path });
       }

@@ -248,9 +248,10 @@ export class Puller {
     }
     await this.ctx.fs.mkdir(abs, target.mode);
     await this.ctx.fs.chmod(abs, target.mode);
+    // Durable before the index says so: a record that outlives its entry reads as a delete after a crash.
+    await this.ctx.fs.syncDir(dirname(abs));
     const stat = await this.ctx.folder.stat(path);
     this.publish(target, stat ? fingerprint(stat) : undefined);
-    this.dirsToSync.add(dirname(abs));
     return 'done';
   }
 
@@ -303,8 +304,10 @@ export class Puller {
       }
       const finalStat = stat ?? (await this.ctx.fs.lstat(temp));
       await this.ctx.fs.rename(temp, abs);
+      // The rename is durable before the index (fsynced before peers hear of it) records it: else a
+      // crash could keep the record but lose the file, and the restart would announce a delete.
+      await this.ctx.fs.syncDir(dirname(abs));
       this.publish(target, finalStat ? { size: finalStat.size, mtimeMs: finalStat.mtimeMs, ino: finalStat.ino } : undefined);
-      this.dirsToSync.add(dirname(abs));
       return 'done';
     } catch (error) {
       await this.ctx.fs.unlink(temp).catch(() => {});
