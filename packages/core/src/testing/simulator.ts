@@ -45,6 +45,8 @@ export interface SimulationResult {
   trace: string[];
   /** Indices of the plan steps that ran. */
   steps: number[];
+  /** Steps in the seed's plan. */
+  planLength: number;
   stats: { framesDelivered: number; simulatedMs: number; engineErrors: number; crashes: number; conflicts: number };
 }
 
@@ -329,6 +331,7 @@ export class Simulator {
       failures: this.failures,
       trace: this.trace,
       steps: ran,
+      planLength: plan.length,
       stats: {
         framesDelivered: this.network.framesDelivered,
         simulatedMs: this.clock.now() - startMs,
@@ -773,9 +776,10 @@ function failureKind(failure: string): string {
 
 export function formatFailure(result: SimulationResult, minimized?: SimulationResult): string {
   const lines = [`simulation seed ${result.seed} failed:`, ...result.failures.slice(0, 20).map((f) => `  ${f}`)];
-  lines.push(`replay: npm run sim -- --seed ${result.seed}`, 'trace:', ...result.trace.map((t) => `  ${t}`));
+  const replay = `npm run sim -- --seed ${result.seed} --length ${result.planLength}`;
+  lines.push(`replay: ${replay}`, 'trace:', ...result.trace.map((t) => `  ${t}`));
   if (minimized && minimized.steps.length < result.steps.length) {
-    lines.push(`minimized to steps ${minimized.steps.join(',')} (npm run sim -- --seed ${result.seed} --steps ${minimized.steps.join(',')}):`);
+    lines.push(`minimized to steps ${minimized.steps.join(',')} (${replay} --steps ${minimized.steps.join(',')}):`);
     lines.push(...minimized.failures.slice(0, 10).map((f) => `  ${f}`), ...minimized.trace.map((t) => `  ${t}`));
   }
   return lines.join('\n');
