@@ -1,0 +1,82 @@
+// What every scenario needs: a fresh cluster of one system in a fresh directory, staging on the
+// same filesystem (so a payload appears in a synced folder by one atomic rename), waiting for
+// arrival by cheap probes, and the hash check after the clock has stopped.
+import { copyFileSync, constants as fsConstants, mkdirSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { removeDir, statProbe, tempDir, hashFile } from './files.mjs';
+import { round, waitFor } from './proc.mjs';
+
+export async function withCluster(env, system, n, body, options = {}) {
+  const root = tempDir(env.tmpBase, `${env.scenario}-${system.name}`);
+  const staging = join(root, 'staging');
+  mkdirSync(staging);
+  let cluster;
+  try {
+    if (options.prepare) await options.prepare(root);
+    const startedAt = performance.now();
+    cluster = await system.start(root, n, options);
+    return await body(cluster, { root, staging, startedAt });
+  } finally {
+    if (cluster) await cluster.stop().catch((error) => env.log(`stop failed: ${error.message}`));
+    if (!env.keep) removeDir(root);
+  }
+}
+
+/** Copies a prepared payload next to the folder (reflink where possible); not timed. */
+export function stageCopy(source, staging, name) {
+  const path = join(staging, name);
+  copyFileSync(source, path, fsConstants.COPYFILE_FICLONE);
+  return path;
+}
+
+export function place(stagedPath, finalPath) {
+  renameSync(stagedPath, finalPath);
+}
+
+/** Resolves with the seconds since `t0` at which every path had `size` bytes and a new identity. */
+export async function waitArrival(paths, size, t0, { not = [], everyMs = 5, timeoutMs = 600_000 } = {}) {
+  const arrived = new Array(paths.length).fill(null);
+  await waitFor(
+    `arrival of ${paths.join(', ')}`,
+    () => {
+      const now = performance.now();
+      paths.forEach((path, i) => {
+        if (arrived[i] === null && statProbe(path, size, not[i])) arrived[i] = now;
+      });
+      return arrived.every((value) => value !== null);
+    },
+    { everyMs, timeoutMs },
+  );
+  return round((Math.max(...arrived) - t0) / 1000, 4);
+}
+
+/** Resolves once every receiver's engine reports `count` files and nothing pending. */
+export async function waitCount(cluster, receivers, count, t0, { everyMs = 20, timeoutMs = 900_000 } = {}) {
+  const arrived = new Map();
+  await waitFor(
+    `${count} files on ${receivers.join(', ')}`,
+    async () => {
+      for (const i of receivers) {
+        if (arrived.has(i)) continue;
+        if ((await cluster.fileCount(i)) === count) arrived.set(i, performance.now());
+      }
+      return arrived.size === receivers.length;
+    },
+    { everyMs, timeoutMs },
+  );
+  return round((Math.max(...arrived.values()) - t0) / 1000, 4);
+}
+
+/** After the clock stopped: the receivers hold exactly the sender's bytes. */
+export async function verifySame(senderPath, receiverPaths) {
+  const expected = await hashFile(senderPath);
+  for (const path of receiverPaths) {
+    const actual = await hashFile(path);
+    if (actual !== expected) throw new Error(`${path} does not match ${senderPath}`);
+  }
+  return expected;
+}
+
+export function mib(bytes) {
+  return round(bytes / (1024 * 1024), 3);
+}

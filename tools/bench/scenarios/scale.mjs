@@ -1,0 +1,68 @@
+// scale: 100,000 files (--quick 20,000) of 1 KiB in 1,000 directories on node 0. Cold start: both
+// nodes start, node 0 indexes and node 1 receives everything. Warm restart: both restart and
+// finish their start-up scan of the unchanged tree. RSS per file from node 0's peak.
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { verifyManifest, writeTree } from '../lib/files.mjs';
+import { waitCount, withCluster } from '../lib/scenario-kit.mjs';
+import { round, waitFor } from '../lib/proc.mjs';
+
+export const scale = {
+  name: 'scale',
+  rivals: ['rsync', 'syncthing'],
+  async run(env, system) {
+    const count = env.quick ? 20_000 : 100_000;
+    const dirs = env.quick ? 200 : 1_000;
+    // A node on an empty folder: the runtime's own footprint, subtracted for the per-file figure.
+    const baseMiB = system.live
+      ? await withCluster(env, system, 1, async (cluster) => cluster.stats()[0].rssPeakMiB)
+      : 0;
+    let manifest;
+    return withCluster(
+      env,
+      system,
+      2,
+      async (cluster, { startedAt }) => {
+        const coldT0 = system.live ? startedAt : performance.now();
+        await cluster.sync(0, [1]);
+        const cold = cluster.live ? await waitCount(cluster, [1], count, coldT0, { everyMs: 100 }) : round((performance.now() - coldT0) / 1000, 3);
+        await waitFor('settled', async () => (await cluster.idle(0)) && (await cluster.idle(1)), { timeoutMs: 600_000 });
+        const coldDaemons = cluster.stats();
+        const problem = await verifyManifest(cluster.dirs[1], manifest);
+        if (problem) throw new Error(`scale: ${system.name}: ${problem}`);
+        let warm;
+        if (cluster.live) {
+          await cluster.stopNodes();
+          await Promise.all([0, 1].map((i) => cluster.startNode(i)));
+          warm = round(Math.max(...(await Promise.all([0, 1].map((i) => cluster.timeToHealthy(i))))), 3);
+          await cluster.ready();
+        } else {
+          const t0 = performance.now();
+          await cluster.sync(0, [1]);
+          warm = round((performance.now() - t0) / 1000, 3);
+        }
+        const warmDaemons = cluster.stats();
+        const peakMiB = coldDaemons[0].rssPeakMiB;
+        return {
+          metrics: {
+            files: count,
+            cold_s: cold,
+            warm_s: warm,
+            rssPeakMiB: Math.max(...coldDaemons.map((d) => d.rssPeakMiB)),
+            warmRssPeakMiB: Math.max(...warmDaemons.map((d) => d.rssPeakMiB)),
+            rssBytesPerFile: Math.round(((peakMiB - baseMiB) * 1024 * 1024) / count),
+          },
+          daemons: { cold: coldDaemons, warm: warmDaemons },
+        };
+      },
+      {
+        // The tree exists before any node starts; the clock starts as the first node is launched.
+        prepare: (root) => {
+          const source = join(root, 'n0');
+          mkdirSync(source, { recursive: true });
+          manifest = writeTree(source, { count, dirs, size: 1024 });
+        },
+      },
+    );
+  },
+};
