@@ -5,7 +5,7 @@
 //   npm run sim -- --seeds 1000             seeds 1..1000 (--first F to start elsewhere)
 //   npm run sim -- --seed 42                one seed, printing its trace
 //   npm run sim -- --seed 42 --steps 0,3,9  replay only those plan steps (a minimised trace)
-//   --length N   steps per plan (default 40; the test suite uses 24)
+//   --length N   steps per plan (default 40, as in the test suite)
 //   --verbose    also trace what the engines do (syncs, conflicts, local changes)
 //   --minimize-ms MS   time spent minimising a failing seed (default 30000, 0 = off)
 import { spawnSync } from 'node:child_process';

@@ -6,7 +6,7 @@ import type { SimulationOptions } from '../src/testing/index';
 // file, no write outside the folder, quiescence) under seeded schedules of edits, partitions,
 // cuts, crashes, restarts and clock skew. `npm run sim` drives the same code with other seeds.
 const env = process.env;
-const steps = Number(env.SIM_STEPS ?? 24);
+const steps = Number(env.SIM_STEPS ?? 40);
 const single = env.SIM_SEED !== undefined ? Number(env.SIM_SEED) : null;
 const only = env.SIM_ONLY ? new Set(env.SIM_ONLY.split(',').map(Number)) : undefined;
 const firstSeed = Number(env.SIM_FIRST ?? 1);

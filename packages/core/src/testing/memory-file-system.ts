@@ -622,7 +622,14 @@ export class MemoryFileSystem implements FileSystem {
     if (!inode) throw new MemoryFsError('ENOENT', 'unlink', path);
     parent.entries.delete(name);
     this.wrote(path);
-    this.emit({ kind: inode.type === 'dir' ? 'unlinkDir' : 'unlink', path });
+    this.emitTree(path, inode, 'unlink');
+  }
+
+  /** Like chokidar: an event for every entry of a directory that appears or goes, deepest first on removal. */
+  private emitTree(path: string, inode: Inode, kind: 'add' | 'unlink'): void {
+    if (kind === 'add') this.emit({ kind: inode.type === 'dir' ? 'addDir' : 'add', path });
+    if (inode.type === 'dir') for (const [name, child] of inode.entries) this.emitTree(`${path}/${name}`, child, kind);
+    if (kind === 'unlink') this.emit({ kind: inode.type === 'dir' ? 'unlinkDir' : 'unlink', path });
   }
 
   /** Puts `inode` at `path`, replacing a file or empty directory there (rename semantics). */
@@ -638,7 +645,8 @@ export class MemoryFileSystem implements FileSystem {
     }
     parent.entries.set(name, inode);
     this.wrote(path);
-    this.emit({ kind: inode.type === 'dir' ? 'addDir' : existing ? 'change' : 'add', path });
+    if (inode.type === 'dir') this.emitTree(path, inode, 'add');
+    else this.emit({ kind: existing ? 'change' : 'add', path });
     if (inode.type === 'file') this.recordVisible(path, inode, actor, operation);
     if (inode.type === 'dir') this.walkFiles(path, (child, file) => this.recordVisible(child, file, actor, operation));
   }
@@ -653,7 +661,7 @@ export class MemoryFileSystem implements FileSystem {
     const parent = this.parentDir(from, 'rename');
     parent.entries.delete(nameOf(from));
     this.wrote(from);
-    this.emit({ kind: inode.type === 'dir' ? 'unlinkDir' : 'unlink', path: from });
+    this.emitTree(from, inode, 'unlink');
   }
 
   private touched(path: string, kind: MemoryFsChange['kind'], operation: string, actor: VisibilityActor, inode: Inode): void {
