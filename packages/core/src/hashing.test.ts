@@ -1,0 +1,56 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { blockSizeFor } from '@sync/protocol';
+import { emptyFileHash, hashFile } from './hashing';
+import { NodeFileSystem } from './node-file-system';
+
+const fs = new NodeFileSystem();
+const hex = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
+
+describe('hashFile', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'hashing-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('gives an empty file the empty hash and no blocks', async () => {
+    await writeFile(join(dir, 'empty'), '');
+    expect(await hashFile(fs, join(dir, 'empty'), 0)).toEqual({ size: 0, hash: emptyFileHash, blocks: [] });
+  });
+
+  it('gives a one-block file one block whose hash is the file hash', async () => {
+    const data = randomBytes(4096);
+    await writeFile(join(dir, 'small'), data);
+    const digest = await hashFile(fs, join(dir, 'small'), data.length);
+    expect(digest).toEqual({ size: 4096, hash: hex(data), blocks: [{ offset: 0, size: 4096, hash: hex(data) }] });
+  });
+
+  it('hashes every block of a large file and the whole file, as an independent hash does', async () => {
+    const blockSize = blockSizeFor(3 * 128 * 1024 + 1000);
+    const data = randomBytes(3 * blockSize + 1000);
+    await writeFile(join(dir, 'large'), data);
+    const digest = await hashFile(fs, join(dir, 'large'), data.length);
+    expect(digest.size).toBe(data.length);
+    expect(digest.hash).toBe(hex(data));
+    expect(digest.blocks).toEqual(
+      [0, 1, 2, 3].map((i) => {
+        const part = data.subarray(i * blockSize, Math.min(data.length, (i + 1) * blockSize));
+        return { offset: i * blockSize, size: part.length, hash: hex(part) };
+      }),
+    );
+  });
+
+  it('reports the real size of a file that grew past the size hint, so the caller can look again', async () => {
+    const data = randomBytes(10_000);
+    await writeFile(join(dir, 'grew'), data);
+    const digest = await hashFile(fs, join(dir, 'grew'), 5_000);
+    expect(digest.size).toBe(10_000);
+    expect(digest.hash).toBe(hex(data));
+  });
+});
