@@ -43,7 +43,7 @@ export function planPath(path: string, local: LocalRecord | undefined, remotes: 
     if (order === 'before') target = record;
     // Equal vectors with different content should not happen, but if they do (a bug, a restored
     // backup), resolving them like concurrent ones keeps both contents instead of ignoring one.
-    else if (order === 'concurrent' || (order === 'equal' && !sameContent(target, record))) {
+    else if (order === 'concurrent' || (order === 'equal' && !sameState(target, record))) {
       const resolution = resolve(target, record, policy);
       if (resolution.loser) {
         conflicts.push({ kind: resolution.kind, winner: resolution.winner.modifiedBy, loser: resolution.loser.modifiedBy, copyPath: resolution.conflictCopyPath });
@@ -53,6 +53,11 @@ export function planPath(path: string, local: LocalRecord | undefined, remotes: 
     }
   }
   if (!target || target === local) return null;
-  if (local && compare(local.version, target.version) === 'equal' && sameContent(local, target)) return null;
+  if (local && compare(local.version, target.version) === 'equal' && sameState(local, target)) return null;
   return { path, local, target, copies, conflicts };
+}
+
+/** Content and permission bits: two nodes that agree on the bytes but not the mode have not converged. */
+function sameState(a: FileRecord, b: FileRecord): boolean {
+  return sameContent(a, b) && (a.deleted || a.mode === b.mode);
 }
