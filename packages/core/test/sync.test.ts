@@ -111,6 +111,10 @@ describe('engine over real WebSockets', () => {
     expect(await readlink(join(b!.dir, 'link-out'))).toBe('/etc/passwd');
     expect(await readlink(join(b!.dir, 'link-in'))).toBe('script.sh');
     expect((await lstat(join(b!.dir, 'link-out'))).isSymbolicLink()).toBe(true);
+
+    // A chmod alone, with no content change, is a change too.
+    await chmod(join(b!.dir, 'script.sh'), 0o700);
+    await waitFor(async () => ((await stat(join(a!.dir, 'script.sh'))).mode & 0o777) === 0o700, 'the chmod-only change');
   });
 
   it('never writes through a symlinked directory', async () => {
