@@ -39,6 +39,8 @@ export interface PeerSource {
 export interface PeersOptions {
   requestTimeoutMs: number;
   servedRequestsMax: number;
+  /** Records one peer may make us hold; a peer that sends more is disconnected (memory stays bounded). */
+  peerRecordsMax: number;
   onRecords(paths: string[], peerId: string): void;
   onConnected(peerId: string): void;
   serveBlock(request: RequestMessage): Promise<Uint8Array | { code: 'NOT_FOUND' | 'CHANGED' | 'IO'; message: string }>;
@@ -197,6 +199,12 @@ export class Peers {
       remote.indexId = message.indexId;
       remote.maxSequence = 0;
       remote.records.clear();
+    }
+    const added = message.records.filter((record) => !remote.records.has(record.path)).length;
+    if (remote.records.size + added > this.options.peerRecordsMax) {
+      link.connection.close(`index over the limit of ${this.options.peerRecordsMax} records`);
+      this.ctx.events.emit('error', new SyncError('PEER_ERROR', `${peerId} sent more than ${this.options.peerRecordsMax} records`));
+      return;
     }
     const paths: string[] = [];
     for (const record of message.records) {

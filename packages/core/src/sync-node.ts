@@ -34,6 +34,8 @@ export interface EngineLimits {
   bytesInFlightMax: number;
   requestTimeoutMs: number;
   servedRequestsMax: number;
+  /** Records one peer may make this node hold. */
+  peerRecordsMax: number;
   retryDelayMs: number;
   progressIntervalMs: number;
   journalSyncIntervalMs: number;
@@ -52,6 +54,7 @@ export const defaultEngineLimits: Readonly<EngineLimits> = Object.freeze({
   bytesInFlightMax: 48 * 1024 * 1024,
   requestTimeoutMs: 30_000,
   servedRequestsMax: 256,
+  peerRecordsMax: 1_000_000,
   retryDelayMs: 2_000,
   progressIntervalMs: 250,
   journalSyncIntervalMs: 1_000,
@@ -263,6 +266,7 @@ class Engine implements SyncNode {
     peers = new Peers(ctx, {
       requestTimeoutMs: this.limits.requestTimeoutMs,
       servedRequestsMax: this.limits.servedRequestsMax,
+      peerRecordsMax: this.limits.peerRecordsMax,
       onRecords: (paths) => puller?.markDirty(paths),
       onConnected: () => puller?.retryWaiting(),
       serveBlock: (request) => this.serveBlock(ctx, scanner, request),
