@@ -89,7 +89,7 @@ export class Cluster {
     return join(this.root, name);
   }
 
-  async add(name: string, options: { peers?: string[]; secret?: string; dir?: string } = {}): Promise<TestNode> {
+  async add(name: string, options: { peers?: string[]; secret?: string; dir?: string; fileSystem?: SyncNodeOptions['fileSystem'] } = {}): Promise<TestNode> {
     const dir = options.dir ?? this.dirOf(name);
     const node = createSyncNode({
       dir,
@@ -100,6 +100,7 @@ export class Cluster {
       limits: { retryDelayMs: 200 },
       ...(this.kind === 'memory' ? { createTransport: (nodeId: string) => this.network.createTransport({ nodeId, secret: options.secret ?? 'test-secret' }) } : {}),
       ...this.extra,
+      ...(options.fileSystem ? { fileSystem: options.fileSystem } : {}),
     });
     await node.start();
     const address = node.address();
