@@ -40,6 +40,8 @@ export interface EngineLimits {
   progressIntervalMs: number;
   journalSyncIntervalMs: number;
   versionsRetentionMs: number;
+  /** Bytes the kept versions may take; the oldest are removed first. */
+  versionsBytesMax: number;
   /** A start-up scan that finds more than this share of files gone holds the deletes until confirmed. */
   massDeleteShareMax: number;
   /** …when at least this many files are gone (small folders are left alone). */
@@ -59,9 +61,13 @@ export const defaultEngineLimits: Readonly<EngineLimits> = Object.freeze({
   progressIntervalMs: 250,
   journalSyncIntervalMs: 1_000,
   versionsRetentionMs: 7 * 24 * 3600_000,
+  versionsBytesMax: 10 * 1024 ** 3,
   massDeleteShareMax: 0.5,
   massDeleteFilesMin: 10,
 });
+
+/** Kept versions are pruned at start and then this often. */
+const versionsPruneIntervalMs = 3600_000;
 
 export interface WatcherFactoryOptions {
   root: string;
@@ -252,7 +258,7 @@ class Engine implements SyncNode {
   }
 
   private compose(ctx: EngineContext, journal: IndexJournal): Running {
-    const versions = new Versions(ctx, { retentionMs: this.limits.versionsRetentionMs });
+    const versions = new Versions(ctx, { retentionMs: this.limits.versionsRetentionMs, bytesMax: this.limits.versionsBytesMax });
     let puller: Puller | null = null;
     let peers: Peers | null = null;
     const scanner = new Scanner(ctx, {
@@ -372,7 +378,13 @@ class Engine implements SyncNode {
       }, this.limits.journalSyncIntervalMs);
     };
     syncJournal();
-    void versions.prune();
+    const pruneVersions = (): void => {
+      void versions.prune().catch(() => {});
+      running.timers[1] = this.clock.setTimeout(() => {
+        if (this.running === running) pruneVersions();
+      }, versionsPruneIntervalMs);
+    };
+    pruneVersions();
     void puller;
     this.state = 'idle';
   }

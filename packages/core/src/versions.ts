@@ -2,8 +2,17 @@ import { join } from 'node:path';
 import type { EngineContext } from './context';
 import { errnoCode } from './errors';
 
+interface KeptFile {
+  abs: string;
+  keptAt: number;
+  size: number;
+  mtimeMs: number;
+}
+
 export interface VersionsOptions {
   retentionMs: number;
+  /** Kept versions take at most this many bytes; the oldest go first. */
+  bytesMax: number;
 }
 
 /**
@@ -41,13 +50,23 @@ export class Versions {
     return this.blocks.get(hash);
   }
 
-  /** Removes kept versions older than the retention period. */
+  /** Removes kept versions older than the retention period, then the oldest while over the size bound. */
   async prune(): Promise<void> {
     const cutoff = this.ctx.clock.now() - this.options.retentionMs;
-    await this.pruneDir(this.ctx.folder.versionsDir, cutoff);
+    const kept: KeptFile[] = [];
+    await this.collect(this.ctx.folder.versionsDir, kept);
+    // Stamps have one-second resolution; within a second the content's own mtime orders them.
+    kept.sort((a, b) => a.keptAt - b.keptAt || a.mtimeMs - b.mtimeMs);
+    let total = kept.reduce((sum, file) => sum + file.size, 0);
+    for (const file of kept) {
+      if (file.keptAt >= cutoff && total <= this.options.bytesMax) break;
+      await this.ctx.fs.unlink(file.abs).catch(() => {});
+      total -= file.size;
+      for (const [hash, source] of this.blocks) if (source.abs === file.abs) this.blocks.delete(hash);
+    }
   }
 
-  private async pruneDir(dir: string, cutoff: number): Promise<void> {
+  private async collect(dir: string, into: KeptFile[]): Promise<void> {
     let entries: { name: string; type: string }[];
     try {
       entries = await this.ctx.fs.readdir(dir);
@@ -57,12 +76,13 @@ export class Versions {
     for (const entry of entries) {
       const abs = join(dir, entry.name);
       if (entry.type === 'dir') {
-        await this.pruneDir(abs, cutoff);
+        await this.collect(abs, into);
         continue;
       }
       // Age comes from the name: a moved file keeps its old mtime.
       const keptAt = keptAtMs(entry.name);
-      if (keptAt !== null && keptAt < cutoff) await this.ctx.fs.unlink(abs).catch(() => {});
+      const stat = await this.ctx.fs.lstat(abs).catch(() => null);
+      if (keptAt !== null && stat) into.push({ abs, keptAt, size: stat.size, mtimeMs: stat.mtimeMs });
     }
   }
 
