@@ -47,6 +47,7 @@ describe('parseConfig defaults', () => {
       pollIntervalMs: false,
       logLevel: 'info',
       logFormat: 'text',
+      keepVersionsDays: 7,
       tls: null,
     } satisfies NodeConfig);
     expect(warnings).toEqual([]);
@@ -148,6 +149,7 @@ describe('parseConfig environment', () => {
       pollIntervalMs: 2000,
       logLevel: 'warn',
       logFormat: 'json',
+      keepVersionsDays: 7,
       tls: null,
     } satisfies NodeConfig);
   });
@@ -353,5 +355,24 @@ describe('parseConfig TLS', () => {
     const result = parse(argv);
     expect(result.kind).toBe('error');
     expect(result.kind === 'error' && result.message).toMatch(message);
+  });
+});
+
+describe('parseConfig --keep-versions', () => {
+  const parse = (argv: string[], env: Record<string, string> = {}) => parseConfig(argv, { SYNC_SECRET: 'a-test-secret-of-32-characters!!', ...env }, () => '');
+  it('reads days from the flag or SYNC_KEEP_VERSIONS, default 7', () => {
+    const days = (argv: string[], env?: Record<string, string>) => {
+      const result = parse(argv, env);
+      return result.kind === 'run' ? result.config.keepVersionsDays : null;
+    };
+    expect(days([])).toBe(7);
+    expect(days(['--keep-versions', '30'])).toBe(30);
+    expect(days([], { SYNC_KEEP_VERSIONS: '0.5' })).toBe(0.5);
+    expect(days(['--keep-versions', '0'])).toBe(0);
+  });
+  it.each([['-1'], ['week'], ['4000']])('exits 2 for %s', (value) => {
+    const result = parse(['--keep-versions', value]);
+    expect(result.kind).toBe('error');
+    expect(result.kind === 'error' && result.message).toMatch(/--keep-versions/);
   });
 });

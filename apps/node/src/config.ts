@@ -33,6 +33,8 @@ export interface NodeConfig {
   pollIntervalMs: number | false;
   logLevel: LogLevel;
   logFormat: LogFormat;
+  /** How long versions replaced or deleted by remote changes are kept in the state dir. */
+  keepVersionsDays: number;
   /** PEM certificate and key for a wss:// listener, and fingerprints wss:// peers must present. */
   tls: { cert?: string; key?: string; pins: string[] } | null;
 }
@@ -64,6 +66,7 @@ const flagSpecs = {
   poll: { type: 'string' },
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
+  'keep-versions': { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   'tls-pin': { type: 'string', multiple: true },
@@ -181,6 +184,7 @@ function resolveConfig(flags: FlagValues, env: Env, readFile: ReadFile): ConfigR
   const pollRaw = setting('poll', 'SYNC_POLL');
   const levelRaw = setting('log-level', 'SYNC_LOG_LEVEL');
   const formatRaw = setting('log-format', 'SYNC_LOG_FORMAT');
+  const keepRaw = setting('keep-versions', 'SYNC_KEEP_VERSIONS');
   const config: NodeConfig = {
     dir,
     stateDir: stateDirRaw ? check(pathSchema, stateDirRaw) : join(dir, '.sync'),
@@ -193,6 +197,7 @@ function resolveConfig(flags: FlagValues, env: Env, readFile: ReadFile): ConfigR
     pollIntervalMs: pollRaw ? check(pollSchema, pollRaw) : false,
     logLevel: levelRaw ? check(logLevelSchema, levelRaw) : 'info',
     logFormat: formatRaw ? check(logFormatSchema, formatRaw) : 'text',
+    keepVersionsDays: keepRaw ? check(keepVersionsSchema, keepRaw) : 7,
     tls: resolveTls(setting('tls-cert', 'SYNC_TLS_CERT'), setting('tls-key', 'SYNC_TLS_KEY'), flags, env, readFile),
   };
   if (config.listen.port === 0) warnings.push('--listen port 0 picks a random port: peers cannot be configured to reach it');
@@ -242,6 +247,13 @@ const switchSchema = z
     ctx.addIssue({ code: 'custom', message: 'expected 1/true/yes/on or 0/false/no/off' });
     return z.NEVER;
   });
+
+const keepVersionsSchema = z
+  .string()
+  .trim()
+  .regex(/^\d+(\.\d+)?$/, 'expected a number of days, e.g. 7 (0 keeps no versions)')
+  .transform(Number)
+  .pipe(z.number().max(3650, 'at most 3650 days'));
 
 const pollSchema = z
   .string()

@@ -18,6 +18,7 @@ const config: NodeConfig = {
   pollIntervalMs: 500,
   logLevel: 'info',
   logFormat: 'json',
+  keepVersionsDays: 7,
   tls: null,
 };
 

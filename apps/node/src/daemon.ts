@@ -45,6 +45,7 @@ export class Daemon {
       logger: options.logger,
       software: `sync-node/${version}`,
       ...(config.tls ? { tls: config.tls } : {}),
+      limits: { versionsRetentionMs: config.keepVersionsDays * 24 * 3600_000 },
     });
     this.metrics = new NodeMetrics({ status: () => this.node.status(), version, processMetrics: options.processMetrics ?? true });
     this.detachLog = attachEventLog(this.node, { logger: options.logger, onSynced: (event) => this.metrics.observeSynced(event) });
