@@ -17,6 +17,8 @@ export interface ScannerOptions {
    * a reason to hold those deletes back (an unmounted volume, a mass delete), or null.
    */
   holdDeletes?: (vanished: readonly string[], live: number) => string | null;
+  /** A path that could not be read (permission denied, locked, I/O error) is tried again after this. */
+  retryDelayMs?: number;
 }
 
 export interface HeldDeletes {
@@ -36,6 +38,8 @@ export class Scanner {
   private running = 0;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
+  /** Paths whose last scan failed: reported once, retried until they succeed. */
+  private readonly failing = new Map<string, unknown>();
   /** Deletes found by a scan but not published until confirmed. */
   private readonly held = new Set<string>();
   private heldReason = '';
@@ -81,6 +85,8 @@ export class Scanner {
 
   stop(): void {
     this.stopped = true;
+    for (const timer of this.failing.values()) this.ctx.clock.clearTimeout(timer);
+    this.failing.clear();
     for (const timer of this.timers.values()) this.ctx.clock.clearTimeout(timer);
     this.timers.clear();
     this.queue.clear();
@@ -180,22 +186,51 @@ export class Scanner {
 
   private async scanPath(path: string): Promise<void> {
     try {
-      const before = this.ctx.index.get(path);
-      const stat = await this.ctx.folder.stat(path);
-      if (!stat || stat.type === 'other') {
-        if (isLive(before)) this.recordDeletion(before);
-        return;
-      }
-      if (stat.type === 'dir') return this.scanDir(path, stat, before);
-      if (stat.type === 'symlink') return await this.scanSymlink(path, stat, before);
-      return await this.scanFile(path, stat, before);
+      await this.scanPathOnce(path);
     } catch (error) {
       if (errnoCode(error) === 'ENOENT') {
         this.enqueueLater(path);
         return;
       }
-      this.reportError(path, error);
+      this.retryLater(path, error);
+      return;
     }
+    this.recovered(path);
+  }
+
+  private async scanPathOnce(path: string): Promise<void> {
+    const before = this.ctx.index.get(path);
+    const stat = await this.ctx.folder.stat(path);
+    if (!stat || stat.type === 'other') {
+      if (isLive(before)) this.recordDeletion(before);
+      return;
+    }
+    if (stat.type === 'dir') return this.scanDir(path, stat, before);
+    if (stat.type === 'symlink') return await this.scanSymlink(path, stat, before);
+    return await this.scanFile(path, stat, before);
+  }
+
+  private retryLater(path: string, error: unknown): void {
+    if (this.stopped) return;
+    if (!this.failing.has(path)) this.reportError(path, error);
+    else this.ctx.clock.clearTimeout(this.failing.get(path));
+    this.failing.set(
+      path,
+      this.ctx.clock.setTimeout(() => this.enqueue(path), this.options.retryDelayMs ?? 2_000),
+    );
+  }
+
+  private recovered(path: string): void {
+    const timer = this.failing.get(path);
+    if (timer === undefined) return;
+    this.ctx.clock.clearTimeout(timer);
+    this.failing.delete(path);
+    this.ctx.logger.info('scan recovered', { path });
+  }
+
+  /** Paths that cannot be read right now (retried). */
+  get failingPaths(): number {
+    return this.failing.size;
   }
 
   private enqueueLater(path: string): void {

@@ -126,6 +126,8 @@ export interface SyncStatus extends Counters {
   pendingPaths: number;
   sequence: number;
   indexId: string;
+  /** Paths that could not be read at the last attempt (permission denied, locked…); retried. */
+  failingPaths: number;
   /** SHA-256 fingerprint of this node's TLS certificate (what peers pin); null without TLS. */
   tlsFingerprint: string | null;
   /** Deletes found at start-up but held back (unmounted volume, mass delete) until `confirmDeletes()`. */
@@ -263,6 +265,7 @@ class Engine implements SyncNode {
     let peers: Peers | null = null;
     const scanner = new Scanner(ctx, {
       holdDeletes: (vanished, live) => this.holdDeletesReason(vanished.length, live),
+      retryDelayMs: this.limits.retryDelayMs,
       quietPeriodMs: this.limits.quietPeriodMs,
       scansInFlightMax: this.limits.scansInFlightMax,
       onScanned: (path) => {
@@ -486,6 +489,7 @@ class Engine implements SyncNode {
       sequence: running?.ctx.index.sequence ?? 0,
       indexId: running?.ctx.index.indexId ?? '',
       heldDeletes: running?.scanner.heldDeletes ?? null,
+      failingPaths: running?.scanner.failingPaths ?? 0,
       tlsFingerprint: this.options.tls?.cert ? new X509Certificate(this.options.tls.cert).fingerprint256 : null,
       ...this.counters,
     };

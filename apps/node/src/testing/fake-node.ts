@@ -25,6 +25,7 @@ export function fakeStatus(overrides: Partial<SyncStatus> = {}): SyncStatus {
     sequence: 42,
     indexId: 'idx',
     heldDeletes: null,
+    failingPaths: 0,
     tlsFingerprint: null,
     ...overrides,
   };
