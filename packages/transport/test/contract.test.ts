@@ -171,7 +171,8 @@ describe('memory network faults', () => {
     network.partition(['a'], ['b']);
     await until(() => seenB.disconnects.length === 2, 'partitioned');
     const before = seenB.connections.length;
-    await new Promise((resolve) => setTimeout(resolve, 150)); // several redial attempts must fail meanwhile
+    const refused = network.refusedDials;
+    await until(() => network.refusedDials >= refused + 3, 'several refused redials');
     expect(seenB.connections.length).toBe(before);
     network.heal();
     await until(() => seenB.connections.length === before + 1, 'healed');

@@ -21,6 +21,8 @@ export interface MemoryNetwork {
   /** Splits the nodes into groups that cannot reach each other until `heal()`. */
   partition(...groups: string[][]): void;
   heal(): void;
+  /** Dials refused so far (unknown address or partitioned): lets a test wait for retries instead of sleeping. */
+  readonly refusedDials: number;
 }
 
 interface Link {
@@ -33,6 +35,7 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryN
   const listeners = new Map<string, MemoryTransport>();
   let links: Link[] = [];
   let groupOf = new Map<string, number>();
+  let refusedDials = 0;
 
   const reachable = (a: string, b: string): boolean => {
     const ga = groupOf.get(a);
@@ -67,6 +70,7 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryN
     protected openSocket(url: string): Promise<FrameSocket> {
       const target = listeners.get(url);
       if (!target || !reachable(this.nodeId, target.nodeId)) {
+        refusedDials++;
         return Promise.reject(new TransportError('DIAL_FAILED', `${url} is unreachable`, { peer: url }));
       }
       const [mine, theirs] = createMemoryPair({ latencyMs: options.latencyMs ?? 0 });
@@ -99,6 +103,9 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryN
     },
     heal() {
       groupOf = new Map();
+    },
+    get refusedDials() {
+      return refusedDials;
     },
   };
 }
