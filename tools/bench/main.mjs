@@ -7,7 +7,7 @@
 // daemons in a fresh directory under --tmp (default /var/tmp), removed after each scenario.
 // Figures are the median over --runs (default 3); ratios compare with rivals of the same run.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -127,11 +127,17 @@ async function main() {
 
   const started = new Date();
   const results = {};
+  const outDir = join(repoRoot, 'bench-results');
+  mkdirSync(outDir, { recursive: true });
+  const stamp = started.toISOString().replace(/[:.]/g, '-');
+  const partialFile = join(outDir, `bench-${stamp}.partial.json`);
   const cleanup = () => removeDir(payloadDir);
-  process.on('SIGINT', () => {
-    cleanup();
-    process.exit(130);
-  });
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.on(signal, () => {
+      cleanup();
+      process.exit(130);
+    });
+  }
   try {
     for (let run = 1; run <= options.runs; run++) {
       for (const name of options.scenarios) {
@@ -142,7 +148,7 @@ async function main() {
         if (run % 2 === 0) lineup.reverse();
         for (const systemName of lineup) {
           log(`run ${run}/${options.runs} ${name} ${systemName}`);
-          const started = performance.now();
+          const scenarioT0 = performance.now();
           let outcome;
           try {
             outcome = await scenario.run(env, systems[systemName]);
@@ -150,8 +156,10 @@ async function main() {
             log(`  failed: ${error.stack ?? error}`);
             outcome = { error: String(error.message ?? error), metrics: {}, daemons: [] };
           }
-          log(`  ${JSON.stringify(outcome.metrics)} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+          log(`  ${JSON.stringify(outcome.metrics)} (${((performance.now() - scenarioT0) / 1000).toFixed(1)} s)`);
           ((results[name] ??= {})[systemName] ??= []).push(outcome);
+          // Partial results survive an interrupted suite.
+          writeFileSync(partialFile, `${JSON.stringify({ date: started.toISOString(), options, results }, null, 2)}\n`);
         }
       }
     }
@@ -170,12 +178,10 @@ async function main() {
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
   const summary = report(results, { quick: options.quick, runs: options.runs });
   console.log(summary.text);
-  const outDir = join(repoRoot, 'bench-results');
-  mkdirSync(outDir, { recursive: true });
-  const stamp = started.toISOString().replace(/[:.]/g, '-');
   const outFile = join(outDir, `bench-${stamp}.json`);
   writeFileSync(outFile, `${JSON.stringify({ date: started.toISOString(), command, options, machine, summary: summary.data, results }, null, 2)}\n`);
   writeFileSync(join(outDir, `bench-${stamp}.md`), `${summary.markdown}\n`);
+  rmSync(partialFile, { force: true });
   log(`wrote ${outFile} (and .md)`);
 }
 

@@ -1,7 +1,7 @@
 // What every scenario needs: a fresh cluster of one system in a fresh directory, staging on the
 // same filesystem (so a payload appears in a synced folder by one atomic rename), waiting for
 // arrival by cheap probes, and the hash check after the clock has stopped.
-import { copyFileSync, constants as fsConstants, mkdirSync, renameSync } from 'node:fs';
+import { closeSync, copyFileSync, constants as fsConstants, fsyncSync, mkdirSync, openSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeDir, statProbe, tempDir, hashFile } from './files.mjs';
 import { round, waitFor } from './proc.mjs';
@@ -22,10 +22,19 @@ export async function withCluster(env, system, n, body, options = {}) {
   }
 }
 
-/** Copies a prepared payload next to the folder (reflink where possible); not timed. */
+/**
+ * Copies a prepared payload next to the folder (reflink where possible); not timed. Fsynced, so
+ * no system pays for writing back the copy's dirty pages while it is being measured.
+ */
 export function stageCopy(source, staging, name) {
   const path = join(staging, name);
   copyFileSync(source, path, fsConstants.COPYFILE_FICLONE);
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
   return path;
 }
 

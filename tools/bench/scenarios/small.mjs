@@ -21,7 +21,7 @@ export const small = {
       const t0 = performance.now();
       renameSync(tree, join(cluster.dirs[0], 'tree'));
       await cluster.sync(0, [1]);
-      const seconds = cluster.live ? await waitCount(cluster, [1], count, t0) : round((performance.now() - t0) / 1000, 4);
+      const seconds = cluster.live ? await waitCount(cluster, [1], count, t0, { everyMs: 50 }) : round((performance.now() - t0) / 1000, 4);
       const daemons = cluster.stats();
       await waitFor('settled', async () => (await cluster.idle(0)) && (await cluster.idle(1)), { timeoutMs: 120_000 });
       const wire = (await cluster.wireBytes()) - wire0;
