@@ -353,7 +353,7 @@ class Engine implements SyncNode {
       ctx.counters.errors++;
       this.events.emit('error', new SyncError('DELETES_HELD', `${held.reason}; confirm with \`sync-node confirm-deletes\` or POST /confirm-deletes`));
     } else await this.writeMarker();
-    this.logger.info('scan complete', { files: ctx.index.size, node: ctx.nodeId });
+    this.logger.info('scan complete', { entries: ctx.index.size, node: ctx.nodeId });
 
     transport.on('connection', (connection) => {
       peers.handleConnection(connection);
