@@ -2,7 +2,8 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { ProcWatch, freePort, getJson, startDaemon, stopDaemon, tcpBytes, waitFor } from '../lib/proc.mjs';
+import { ProcWatch, freePort, getJson, startDaemon, tcpBytes, waitFor } from '../lib/proc.mjs';
+import { DaemonCluster } from '../lib/daemon-cluster.mjs';
 
 export function oursSystem(mainJs) {
   return {
@@ -25,8 +26,9 @@ export function oursSystem(mainJs) {
   };
 }
 
-class OursCluster {
+class OursCluster extends DaemonCluster {
   constructor(mainJs, nodes, secretFile, options) {
+    super();
     this.mainJs = mainJs;
     this.nodes = nodes;
     this.secretFile = secretFile;
@@ -121,28 +123,5 @@ class OursCluster {
       bytesReceived: statuses.reduce((sum, s) => sum + s.bytesReceived, 0),
       bytesReused: statuses.reduce((sum, s) => sum + s.bytesReused, 0),
     };
-  }
-
-  mark() {
-    for (const node of this.nodes) node.watch?.mark();
-  }
-
-  stats() {
-    return this.nodes.map((node) => node.watch?.read() ?? null);
-  }
-
-  async stopNodes(which = this.nodes.map((_, i) => i)) {
-    await Promise.all(
-      which.map(async (i) => {
-        const node = this.nodes[i];
-        if (!node.child) return;
-        node.watch.stop();
-        await stopDaemon(node.child);
-      }),
-    );
-  }
-
-  async stop() {
-    await this.stopNodes();
   }
 }

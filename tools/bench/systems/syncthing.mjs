@@ -3,7 +3,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { ProcWatch, freePort, getJson, run, startDaemon, stopDaemon, tcpBytes, waitFor } from '../lib/proc.mjs';
+import { ProcWatch, freePort, getJson, run, startDaemon, tcpBytes, waitFor } from '../lib/proc.mjs';
+import { DaemonCluster } from '../lib/daemon-cluster.mjs';
 
 export function syncthingSystem({ watcherDelayS }) {
   return {
@@ -70,8 +71,9 @@ ${devices}
 `;
 }
 
-class SyncthingCluster {
+class SyncthingCluster extends DaemonCluster {
   constructor(nodes) {
+    super();
     this.nodes = nodes;
     this.dirs = nodes.map((node) => node.dir);
     this.live = true;
@@ -145,28 +147,5 @@ class SyncthingCluster {
 
   async wireBytes() {
     return tcpBytes(this.nodes.map((node) => node.listen));
-  }
-
-  mark() {
-    for (const node of this.nodes) node.watch?.mark();
-  }
-
-  stats() {
-    return this.nodes.map((node) => node.watch?.read() ?? null);
-  }
-
-  async stopNodes(which = this.nodes.map((_, i) => i)) {
-    await Promise.all(
-      which.map(async (i) => {
-        const node = this.nodes[i];
-        if (!node.child) return;
-        node.watch.stop();
-        await stopDaemon(node.child);
-      }),
-    );
-  }
-
-  async stop() {
-    await this.stopNodes();
   }
 }
