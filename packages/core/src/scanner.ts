@@ -202,7 +202,7 @@ export class Scanner {
     const before = this.ctx.index.get(path);
     const stat = await this.ctx.folder.stat(path);
     if (!stat || stat.type === 'other') {
-      if (isLive(before)) this.recordDeletion(before);
+      if (isLive(before)) await this.recordDeletion(before);
       return;
     }
     if (stat.type === 'dir') return this.scanDir(path, stat, before);
@@ -294,7 +294,13 @@ export class Scanner {
     this.ctx.events.emit('local-change', { path, op, type: content.type });
   }
 
-  private recordDeletion(before: LocalRecord): void {
+  private async recordDeletion(before: LocalRecord): Promise<void> {
+    // A delete that a power loss could undo must not be announced: make it durable first.
+    await this.syncNearestDir(before.path);
+    if (this.ctx.index.get(before.path) !== before) {
+      this.enqueueLater(before.path);
+      return;
+    }
     // Children go first, so a peer never sees a directory deleted while it still lists live files.
     if (before.type === 'dir') {
       for (const child of this.ctx.index.descendants(before.path).sort((a, b) => b.path.length - a.path.length)) {
@@ -320,6 +326,19 @@ export class Scanner {
       disk: undefined,
     });
     this.ctx.events.emit('local-change', { path: before.path, op: 'remove', type: before.type });
+  }
+
+  /** fsyncs the deleted path's parent, or the closest ancestor that still exists. */
+  private async syncNearestDir(path: string): Promise<void> {
+    for (let at = path.lastIndexOf('/'); ; at = path.lastIndexOf('/', at - 1)) {
+      const dir = at > 0 ? this.ctx.folder.abs(path.slice(0, at)) : this.ctx.folder.root;
+      try {
+        await this.ctx.fs.syncDir(dir);
+        return;
+      } catch {
+        if (at <= 0) return;
+      }
+    }
   }
 
   private isHeld(path: string): boolean {
