@@ -99,6 +99,16 @@ describe('a peer with the secret that sends hostile frames', () => {
     expect(existsSync(join(target.dir, 'ok.txt'))).toBe(false); // the batch is rejected as a whole
   });
 
+  it('is disconnected for a file record whose hash is not the one its blocks make', async () => {
+    const client = await HostileClient.connect(target.url, secret);
+    const content = Buffer.from('some bytes');
+    serve(client, { 'lying.txt': content });
+    client.send({ type: 'index', indexId: 'mallory-index', records: [{ ...fileRecord('lying.txt', content), hash: sha256('other bytes') }], done: true });
+    expect(await client.closed).toMatch(/hash does not match its blocks/);
+    expect(await healthy()).toBe(true);
+    expect(existsSync(join(target.dir, 'lying.txt'))).toBe(false);
+  });
+
   it('cannot make the node write through a symlink it announced', async () => {
     const client = await HostileClient.connect(target.url, secret);
     const payload = Buffer.from('pwned');

@@ -3,6 +3,7 @@ import { validatePath } from '@sync/protocol';
 import type { FileStat, FileSystem } from './ports';
 import { SyncError } from './errors';
 import { parentPath } from './record';
+import { GroupCommit } from './group-commit';
 
 /**
  * The synced folder as the engine may touch it: relative paths only, checked by the protocol's
@@ -13,6 +14,7 @@ export class Folder {
   readonly versionsDir: string;
   /** Set when the state dir lives inside the folder: paths under it are never synced. */
   readonly stateDirRelative: string | null;
+  private readonly dirSyncs: GroupCommit;
 
   constructor(
     readonly fs: FileSystem,
@@ -23,6 +25,15 @@ export class Folder {
     this.versionsDir = join(stateDir, 'versions');
     const rel = relative(root, stateDir);
     this.stateDirRelative = rel && !rel.startsWith('..') && !rel.startsWith(sep) ? rel.split(sep).join('/') : null;
+    this.dirSyncs = new GroupCommit((absDir) => fs.syncDir(absDir));
+  }
+
+  /**
+   * Makes a directory's entries durable (absolute path). Transfers landing in one directory share
+   * its fsyncs: a burst of small files costs two directory fsyncs, not one each.
+   */
+  syncDir(absDir: string): Promise<void> {
+    return this.dirSyncs.run(absDir);
   }
 
   /** True for paths the engine must never sync: the state dir and anything the path rules reject. */
@@ -68,7 +79,7 @@ export class Folder {
       if (!stat) {
         await this.fs.mkdir(abs);
         // Made durable at once: a file committed inside must not vanish with its parent in a crash.
-        await this.fs.syncDir(dirname(abs));
+        await this.syncDir(dirname(abs));
       }
       else if (stat.type !== 'dir') {
         throw new SyncError('UNSAFE_PATH', `${current} is a ${stat.type}, not a directory`, { path });

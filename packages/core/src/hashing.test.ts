@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { blockSizeFor } from '@sync/protocol';
-import { emptyFileHash, hashFile } from './hashing';
+import { emptyFileHash, fileHashOf, hashFile } from './hashing';
 import { NodeFileSystem } from './node-file-system';
 
 const fs = new NodeFileSystem();
@@ -31,13 +31,14 @@ describe('hashFile', () => {
     expect(digest).toEqual({ size: 4096, hash: hex(data), blocks: [{ offset: 0, size: 4096, hash: hex(data) }] });
   });
 
-  it('hashes every block of a large file and the whole file, as an independent hash does', async () => {
+  it('hashes every block of a large file, and the file as the hash of its block hashes', async () => {
     const blockSize = blockSizeFor(3 * 128 * 1024 + 1000);
     const data = randomBytes(3 * blockSize + 1000);
     await writeFile(join(dir, 'large'), data);
     const digest = await hashFile(fs, join(dir, 'large'), data.length);
     expect(digest.size).toBe(data.length);
-    expect(digest.hash).toBe(hex(data));
+    const blockHashes = Buffer.concat(digest.blocks.map((block) => Buffer.from(block.hash, 'hex')));
+    expect(digest.hash).toBe(hex(blockHashes));
     expect(digest.blocks).toEqual(
       [0, 1, 2, 3].map((i) => {
         const part = data.subarray(i * blockSize, Math.min(data.length, (i + 1) * blockSize));
@@ -51,6 +52,7 @@ describe('hashFile', () => {
     await writeFile(join(dir, 'grew'), data);
     const digest = await hashFile(fs, join(dir, 'grew'), 5_000);
     expect(digest.size).toBe(10_000);
-    expect(digest.hash).toBe(hex(data));
+    expect(digest.hash).toBe(fileHashOf(digest.blocks));
+    expect(digest.blocks.map((block) => block.hash)).toEqual([hex(data)]);
   });
 });

@@ -16,7 +16,21 @@ export function sha256(data: Uint8Array): string {
 }
 
 /**
- * Hashes a file block by block and as a whole in one pass over the disk. The next block is read
+ * A file's content hash, from its block hashes: the block hash itself for a file of one block (so
+ * small files are hashed once), else SHA-256 over the concatenated 32-byte block hashes. Block
+ * size follows from the file size, so the list pins the content as firmly as a hash of the bytes
+ * would, and neither side needs a second pass over a large file to compute or verify it.
+ */
+export function fileHashOf(blocks: readonly BlockInfo[]): string {
+  if (blocks.length === 0) return emptyFileHash;
+  if (blocks.length === 1) return blocks[0]!.hash;
+  const whole = createHash('sha256');
+  for (const block of blocks) whole.update(Buffer.from(block.hash, 'hex'));
+  return whole.digest('hex');
+}
+
+/**
+ * Hashes a file block by block in one pass over the disk (see `fileHashOf`). The next block is read
  * while the current one is hashed, so disk and CPU work overlap. A file of one block is read
  * with one read into a buffer of its size and hashed once: its block hash is its whole hash.
  * (Block hashes on the libuv pool through WebCrypto were tried: on two busy cores they delay
@@ -37,7 +51,6 @@ export async function hashFile(fs: FileSystem, path: string, sizeHint: number): 
       }
       // It grew while we looked: hash it the general way; the caller sees the size changed.
     }
-    const whole = createHash('sha256');
     const blocks: BlockInfo[] = [];
     let offset = 0;
     // allocUnsafe: only the bytes a read filled are ever hashed.
@@ -49,12 +62,11 @@ export async function hashFile(fs: FileSystem, path: string, sizeHint: number): 
       const current = buffers[0]!.subarray(0, length);
       buffers = [buffers[1]!, buffers[0]!];
       pending = length < blockSize ? Promise.resolve(0) : readFull(handle, buffers[0]!, offset + length);
-      whole.update(current);
       blocks.push({ offset, size: length, hash: sha256(current) });
       offset += length;
     }
     // A file that grew past the size hint would have a different block size: the caller re-checks size.
-    return { size: offset, hash: whole.digest('hex'), blocks };
+    return { size: offset, hash: fileHashOf(blocks), blocks };
   } finally {
     await handle.close();
   }

@@ -3,6 +3,7 @@ import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IndexJournal } from './journal';
+import { fileHashOf } from './hashing';
 import { LocalIndex } from './local-index';
 import { NodeFileSystem } from './node-file-system';
 import type { LocalRecord } from './record';
@@ -80,6 +81,19 @@ describe('IndexJournal + LocalIndex', () => {
     expect(index.blockLocations('a'.repeat(64))).toEqual([{ path: 'x', offset: 0, size: 3 }]);
     index.publish({ ...file('x', 'b'.repeat(64)), version: { n: 2 } });
     expect(index.blockLocations('a'.repeat(64))).toEqual([]);
+    await journal.close();
+  });
+
+  it('derives the hash of a file of several blocks from its blocks when the journal holds an older hash of the bytes', async () => {
+    const blocks = [
+      { offset: 0, size: 131_072, hash: 'a'.repeat(64) },
+      { offset: 131_072, size: 10, hash: 'b'.repeat(64) },
+    ];
+    const line = { ...file('big', 'c'.repeat(64)), size: 131_082, blocks, sequence: 1 };
+    await appendFile(join(dir, 'index.journal'), `${JSON.stringify(line)}\n`);
+    const { journal, records } = await IndexJournal.open(fs, dir);
+    expect(records.get('big')?.hash).toBe(fileHashOf(blocks));
+    expect(records.get('big')?.hash).not.toBe('c'.repeat(64));
     await journal.close();
   });
 });

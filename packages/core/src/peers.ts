@@ -2,7 +2,8 @@ import { batchRecords } from '@sync/protocol';
 import type { BlockFrame, FileRecord, IndexMessage, IndexUpdateMessage, RequestMessage } from '@sync/protocol';
 import type { AppMessage, Connection } from '@sync/transport';
 import type { EngineContext } from './context';
-import { toWire } from './record';
+import { isLive, toWire } from './record';
+import { fileHashOf } from './hashing';
 import { SyncError } from './errors';
 
 /** What a peer has told us it holds. Kept after a disconnect so a reconnect asks only for the rest. */
@@ -191,6 +192,13 @@ export class Peers {
     if (forbidden) {
       link.connection.close(`forbidden path in index: ${JSON.stringify(forbidden.path.slice(0, 100))}`);
       this.ctx.events.emit('error', new SyncError('PEER_ERROR', `${peerId} sent a record for a forbidden path`, { path: forbidden.path }));
+      return;
+    }
+    // A live file whose hash is not the one its blocks make could never be assembled: a bad peer.
+    const inconsistent = message.records.find((record) => isLive(record) && record.type === 'file' && record.hash !== fileHashOf(record.blocks));
+    if (inconsistent) {
+      link.connection.close(`record hash does not match its blocks: ${JSON.stringify(inconsistent.path.slice(0, 100))}`);
+      this.ctx.events.emit('error', new SyncError('PEER_ERROR', `${peerId} sent a record whose hash does not match its blocks`, { path: inconsistent.path }));
       return;
     }
     const remote = this.remote(peerId);

@@ -249,7 +249,7 @@ export class Puller {
     await this.ctx.fs.mkdir(abs, target.mode);
     await this.ctx.fs.chmod(abs, target.mode);
     // Durable before the index says so: a record that outlives its entry reads as a delete after a crash.
-    await this.ctx.fs.syncDir(dirname(abs));
+    await this.ctx.folder.syncDir(dirname(abs));
     const stat = await this.ctx.folder.stat(path);
     this.publish(target, stat ? fingerprint(stat) : undefined);
     return 'done';
@@ -306,7 +306,7 @@ export class Puller {
       await this.ctx.fs.rename(temp, abs);
       // The rename is durable before the index (fsynced before peers hear of it) records it: else a
       // crash could keep the record but lose the file, and the restart would announce a delete.
-      await this.ctx.fs.syncDir(dirname(abs));
+      await this.ctx.folder.syncDir(dirname(abs));
       this.publish(target, finalStat ? { size: finalStat.size, mtimeMs: finalStat.mtimeMs, ino: finalStat.ino } : undefined);
       return 'done';
     } catch (error) {
@@ -400,7 +400,7 @@ export class Puller {
   private async syncDirs(): Promise<void> {
     const dirs = [...this.dirsToSync];
     this.dirsToSync.clear();
-    await Promise.all(dirs.map((dir) => this.ctx.fs.syncDir(dir).catch(() => {})));
+    await Promise.all(dirs.map((dir) => this.ctx.folder.syncDir(dir).catch(() => {})));
   }
 }
 

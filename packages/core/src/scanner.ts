@@ -333,7 +333,7 @@ export class Scanner {
     for (let at = path.lastIndexOf('/'); ; at = path.lastIndexOf('/', at - 1)) {
       const dir = at > 0 ? this.ctx.folder.abs(path.slice(0, at)) : this.ctx.folder.root;
       try {
-        await this.ctx.fs.syncDir(dir);
+        await this.ctx.folder.syncDir(dir);
         return;
       } catch {
         if (at <= 0) return;

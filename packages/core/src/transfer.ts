@@ -1,15 +1,16 @@
-import { createHash } from 'node:crypto';
 import type { BlockInfo, FileRecord } from '@sync/protocol';
 import type { EngineContext } from './context';
 import type { Peers } from './peers';
 import type { Versions } from './versions';
 import type { FileStat } from './ports';
-import { sha256 } from './hashing';
+import { fileHashOf, sha256 } from './hashing';
 import { SyncError } from './errors';
 
 export interface TransferLimits {
-  /** Blocks of one file requested or copied at once. */
+  /** Blocks of one file requested or copied at once… */
   blocksInFlightMax: number;
+  /** …and their bytes: a deep window hides the round trip, bounded so large blocks do not take all the memory. */
+  fileBytesInFlightMax: number;
   /** Block bytes held in memory by all transfers together. */
   bytesInFlightMax: number;
   progressIntervalMs: number;
@@ -52,7 +53,8 @@ export interface FetchedFile {
 /**
  * Assembles `target`'s content in a temp file of the state dir: blocks found locally (any live
  * file or kept version with the same block hash) are copied, the rest are requested from
- * `sources`, spread over them. Every block and the whole file are verified before it returns.
+ * `sources`, spread over them. Every block is verified against its hash, and the block list against
+ * the file's hash (`fileHashOf`), so the assembled file is the one the record names.
  */
 export async function fetchFile(
   ctx: EngineContext,
@@ -64,17 +66,15 @@ export async function fetchFile(
   remotePath: string,
   sources: string[],
 ): Promise<FetchedFile> {
+  if (fileHashOf(target.blocks) !== target.hash) {
+    throw new SyncError('HASH_MISMATCH', `the record of ${target.path} names blocks that do not make its hash`, { path: target.path });
+  }
   const tempPath = ctx.folder.tempPath(ctx.random.id(12));
   const handle = await ctx.fs.openWrite(tempPath);
   const startedAtMs = ctx.clock.now();
   let lastProgressMs = startedAtMs;
   let bytesDone = 0;
   let bytesFromPeers = 0;
-  const hasher = new OrderedHasher();
-  // A file of one block that spans it: the verified block hash is the file hash, so hashing the
-  // bytes a second time would prove nothing more.
-  const only = target.blocks.length === 1 ? target.blocks[0]! : null;
-  const wholeIsBlock = only !== null && only.offset === 0 && only.size === target.size && only.hash === target.hash;
   let next = 0;
   let failure: unknown = null;
   let sourceTurn = 0;
@@ -106,20 +106,13 @@ export async function fetchFile(
 
   const worker = async (): Promise<void> => {
     while (failure === null) {
-      const index = next;
-      const block = target.blocks[index];
+      const block = target.blocks[next];
       if (!block) return;
-      // Bounded reorder window: never run far ahead of the hashing cursor.
-      if (index - hasher.nextIndex >= limits.blocksInFlightMax * 2) {
-        await hasher.waitForProgress();
-        continue;
-      }
       next++;
       await budget.acquire(block.size);
       try {
         const data = await fetchBlock(block);
         await handle.write(data, block.offset);
-        if (!wholeIsBlock) hasher.add(index, data);
         bytesDone += block.size;
         const now = ctx.clock.now();
         if (now - lastProgressMs >= limits.progressIntervalMs) {
@@ -128,7 +121,6 @@ export async function fetchFile(
         }
       } catch (error) {
         failure ??= error;
-        hasher.abort();
       } finally {
         budget.release(block.size);
       }
@@ -136,13 +128,10 @@ export async function fetchFile(
   };
 
   try {
-    const workers = Math.max(1, Math.min(limits.blocksInFlightMax, target.blocks.length));
+    const blockSize = target.blocks[0]?.size ?? 1;
+    const workers = Math.max(1, Math.min(limits.blocksInFlightMax, Math.floor(limits.fileBytesInFlightMax / blockSize), target.blocks.length));
     await Promise.all(Array.from({ length: workers }, worker));
     if (failure !== null) throw failure;
-    const hash = wholeIsBlock ? only.hash : hasher.digest();
-    if (hash !== target.hash) {
-      throw new SyncError('HASH_MISMATCH', `assembled ${target.path} does not match its hash`, { path: target.path });
-    }
     // Mode and mtime before the fsync, so they are as durable as the bytes: set after it, a crash
     // could bring the file back with the temp file's mode and a fresh mtime, and a rescan would
     // announce that as a new version.
@@ -188,42 +177,4 @@ async function readLocalBlock(ctx: EngineContext, versions: Versions, block: Blo
     }
   }
   return null;
-}
-
-/** Hashes blocks in file order although they complete out of order. */
-class OrderedHasher {
-  private readonly hash = createHash('sha256');
-  private readonly waiting = new Map<number, Uint8Array>();
-  private progressWaiters: (() => void)[] = [];
-  nextIndex = 0;
-
-  add(index: number, data: Uint8Array): void {
-    this.waiting.set(index, data);
-    let advanced = false;
-    for (let chunk = this.waiting.get(this.nextIndex); chunk; chunk = this.waiting.get(this.nextIndex)) {
-      this.hash.update(chunk);
-      this.waiting.delete(this.nextIndex);
-      this.nextIndex++;
-      advanced = true;
-    }
-    if (advanced) this.wake();
-  }
-
-  waitForProgress(): Promise<void> {
-    return new Promise((resolve) => this.progressWaiters.push(resolve));
-  }
-
-  abort(): void {
-    this.wake();
-  }
-
-  digest(): string {
-    return this.hash.digest('hex');
-  }
-
-  private wake(): void {
-    const waiters = this.progressWaiters;
-    this.progressWaiters = [];
-    for (const resolve of waiters) resolve();
-  }
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BLOCK_FRAME_KIND, BLOCK_HEADER_BYTES, batchRecords, decodeBlock, decodeMessage, encodeBlock, encodeMessage } from './codec';
+import { BLOCK_FRAME_KIND, BLOCK_HEADER_BYTES, allocBlockPayload, batchRecords, decodeBlock, decodeMessage, encodeBlock, encodeMessage } from './codec';
 import type { ProtocolErrorCode } from './errors';
 import { defaultLimits } from './limits';
 import { PROTOCOL_VERSION } from './schemas';
@@ -207,6 +207,19 @@ describe('encodeBlock / decodeBlock', () => {
     if (!result.ok) return;
     expect(result.value.id).toBe(id);
     expect([...result.value.data]).toEqual([...data]);
+  });
+
+  it('frames a payload from allocBlockPayload in place, without copying it', () => {
+    const payload = allocBlockPayload(data.byteLength);
+    payload.set(data);
+    const frame = encodeBlock(0xdead_beef, payload);
+    expect(frame.buffer).toBe(payload.buffer);
+    const result = decodeBlock(frame);
+    expect(result.ok && result.value.id).toBe(0xdead_beef);
+    expect(result.ok && [...result.value.data]).toEqual([...data]);
+    // Sent again under another id: the header is rewritten, the payload untouched.
+    expect(decodeBlock(encodeBlock(2, payload))).toMatchObject({ ok: true, value: { id: 2 } });
+    expect([...payload]).toEqual([...data]);
   });
 
   it('writes the id big-endian after the kind byte', () => {

@@ -39,11 +39,27 @@ function issueToError(error: z.ZodError): ProtocolError {
   return new ProtocolError(code, `${where ? `${where}: ` : ''}${issue?.message ?? 'invalid message'}`, { cause: error });
 }
 
+/** Payloads made by `allocBlockPayload`, each with the frame it sits in. */
+const framedPayloads = new WeakMap<Uint8Array, Uint8Array>();
+
+/**
+ * A buffer for one block's bytes with room for the frame header in front of it: a sender that
+ * reads the block from disk straight into it has `encodeBlock` write the header in place instead
+ * of copying the block into a new frame (a copy of everything sent, and a fresh allocation each).
+ */
+export function allocBlockPayload(size: number): Uint8Array {
+  const frame = new Uint8Array(BLOCK_HEADER_BYTES + size);
+  const payload = frame.subarray(BLOCK_HEADER_BYTES);
+  framedPayloads.set(payload, frame);
+  return payload;
+}
+
 export function encodeBlock(id: number, data: Uint8Array): Uint8Array {
-  const frame = new Uint8Array(BLOCK_HEADER_BYTES + data.byteLength);
+  const framed = framedPayloads.get(data);
+  const frame = framed ?? new Uint8Array(BLOCK_HEADER_BYTES + data.byteLength);
   frame[0] = BLOCK_FRAME_KIND;
-  new DataView(frame.buffer).setUint32(1, id >>> 0);
-  frame.set(data, BLOCK_HEADER_BYTES);
+  new DataView(frame.buffer, frame.byteOffset).setUint32(1, id >>> 0);
+  if (!framed) frame.set(data, BLOCK_HEADER_BYTES);
   return frame;
 }
 
