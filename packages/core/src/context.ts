@@ -10,6 +10,8 @@ export interface Counters {
   bytesReceived: number;
   bytesSent: number;
   bytesReused: number;
+  /** Blocks asked of peers (pushed ones, and ones copied locally, are not). */
+  blocksRequested: number;
   filesSynced: number;
   conflicts: number;
   errors: number;

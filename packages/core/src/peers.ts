@@ -1,10 +1,11 @@
-import { batchRecords } from '@sync/protocol';
+import { PUSHED_BLOCK_ID, batchRecords } from '@sync/protocol';
 import type { BlockFrame, FileRecord, IndexMessage, IndexUpdateMessage, RequestMessage } from '@sync/protocol';
 import type { AppMessage, Connection } from '@sync/transport';
 import type { EngineContext } from './context';
 import { isLive, toWire } from './record';
 import { fileHashOf } from './hashing';
 import { SyncError } from './errors';
+import { PushedBlocks } from './pushed-blocks';
 
 /** What a peer has told us it holds. Kept after a disconnect so a reconnect asks only for the rest. */
 interface RemoteIndex {
@@ -45,6 +46,10 @@ export interface PeersOptions {
   onRecords(paths: string[], peerId: string): void;
   onConnected(peerId: string): void;
   serveBlock(request: RequestMessage): Promise<Uint8Array | { code: 'NOT_FOUND' | 'CHANGED' | 'IO'; message: string }>;
+  /** Files of this node up to this size are pushed with their announcement (0: never). */
+  pushFileBytesMax: number;
+  /** Bytes pushed with one announcement batch at most, and bytes of pushed blocks kept for the puller. */
+  pushBatchBytesMax: number;
 }
 
 /** Index exchange and block requests with every connected peer. */
@@ -53,12 +58,19 @@ export class Peers {
   private readonly links = new Map<string, Link>();
   private nextRequestId = 1;
   private flushScheduled = false;
+  private readonly pushed: PushedBlocks;
 
   constructor(
     private readonly ctx: EngineContext,
     private readonly options: PeersOptions,
   ) {
     ctx.index.onChange(() => this.scheduleFlush());
+    this.pushed = new PushedBlocks(options.pushBatchBytesMax);
+  }
+
+  /** A verified block a peer pushed, if one with this hash is still held (it is handed out once). */
+  takePushed(hash: string): Uint8Array | undefined {
+    return this.pushed.take(hash);
   }
 
   connected(): { nodeId: string; address: string; direction: 'inbound' | 'outbound'; connectedAtMs: number }[] {
@@ -152,6 +164,11 @@ export class Peers {
 
   handleBlock(connection: Connection, frame: BlockFrame): void {
     const link = this.links.get(connection.peerId);
+    if (link && frame.id === PUSHED_BLOCK_ID) {
+      this.ctx.counters.bytesReceived += frame.data.byteLength;
+      this.pushed.add(frame.data);
+      return;
+    }
     const pending = link?.pending.get(frame.id);
     if (!link || !pending) return;
     this.settle(link, frame.id);
@@ -171,6 +188,7 @@ export class Peers {
         reject(new SyncError('PEER_ERROR', `${peerId} did not answer a block request in time`, { path }));
       }, this.options.requestTimeoutMs);
       link.pending.set(id, { resolve, reject, timer, size: block.size });
+      this.ctx.counters.blocksRequested++;
       this.send(link, { type: 'request', id, path, hash: block.hash, offset: block.offset, size: block.size });
     });
   }
@@ -278,6 +296,7 @@ export class Peers {
           link.catchUpSent = true;
         } else {
           for (const batch of batches) {
+            await this.push(link, batch);
             await link.connection.send({ type: 'index-update', indexId: this.ctx.index.indexId, records: batch });
           }
         }
@@ -288,6 +307,30 @@ export class Peers {
     } finally {
       link.flushing = false;
     }
+  }
+
+  /**
+   * Sends the bytes of this node's own small new files ahead of their announcement, so the peer
+   * needs no request round trip for them. Only live changes are pushed (a catch-up goes to a peer
+   * that may hold most files already), and only what this node wrote (relays do not push).
+   */
+  private async push(link: Link, batch: readonly FileRecord[]): Promise<void> {
+    if (this.options.pushFileBytesMax === 0) return;
+    let budget = this.options.pushBatchBytesMax;
+    const sends: Promise<void>[] = [];
+    for (const record of batch) {
+      if (!isLive(record) || record.type !== 'file' || record.modifiedBy !== this.ctx.nodeId) continue;
+      if (record.size === 0 || record.size > this.options.pushFileBytesMax || record.size > budget) continue;
+      const block = record.blocks[0]!;
+      // Bytes held elsewhere too (a rename, a copy): the peer can most likely copy them locally.
+      if (this.ctx.index.blockLocations(block.hash).length > 1) continue;
+      const data = await this.options.serveBlock({ type: 'request', id: PUSHED_BLOCK_ID, path: record.path, hash: block.hash, offset: 0, size: block.size });
+      if (!(data instanceof Uint8Array)) continue;
+      budget -= data.byteLength;
+      this.ctx.counters.bytesSent += data.byteLength;
+      sends.push(link.connection.sendBlock(PUSHED_BLOCK_ID, data));
+    }
+    await Promise.all(sends);
   }
 
   private send(link: Link, message: AppMessage): void {

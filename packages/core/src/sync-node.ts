@@ -38,6 +38,10 @@ export interface EngineLimits {
   servedRequestsMax: number;
   /** Records one peer may make this node hold. */
   peerRecordsMax: number;
+  /** This node's new files up to this size go to peers with their announcement (0: never). */
+  pushFileBytesMax: number;
+  /** Pushed bytes per announcement batch, and pushed bytes a receiver holds for its puller. */
+  pushBatchBytesMax: number;
   retryDelayMs: number;
   progressIntervalMs: number;
   journalSyncIntervalMs: number;
@@ -62,6 +66,8 @@ export const defaultEngineLimits: Readonly<EngineLimits> = Object.freeze({
   requestTimeoutMs: 30_000,
   servedRequestsMax: 256,
   peerRecordsMax: 1_000_000,
+  pushFileBytesMax: 64 * 1024,
+  pushBatchBytesMax: 8 * 1024 * 1024,
   retryDelayMs: 2_000,
   progressIntervalMs: 250,
   journalSyncIntervalMs: 1_000,
@@ -180,7 +186,7 @@ class Engine implements SyncNode {
   private readonly random: Random;
   private readonly logger: Logger;
   private readonly events: Emitter<SyncEvents>;
-  private readonly counters: Counters = { bytesReceived: 0, bytesSent: 0, bytesReused: 0, filesSynced: 0, conflicts: 0, errors: 0 };
+  private readonly counters: Counters = { bytesReceived: 0, bytesSent: 0, bytesReused: 0, blocksRequested: 0, filesSynced: 0, conflicts: 0, errors: 0 };
   private state: SyncStatus['state'] = 'stopped';
   private running: Running | null = null;
   private listening: { host: string; port: number } | null = null;
@@ -281,6 +287,8 @@ class Engine implements SyncNode {
       requestTimeoutMs: this.limits.requestTimeoutMs,
       servedRequestsMax: this.limits.servedRequestsMax,
       peerRecordsMax: this.limits.peerRecordsMax,
+      pushFileBytesMax: this.limits.pushFileBytesMax,
+      pushBatchBytesMax: this.limits.pushBatchBytesMax,
       onRecords: (paths) => puller?.markDirty(paths),
       onConnected: () => puller?.retryWaiting(),
       serveBlock: (request) => this.serveBlock(ctx, scanner, request),

@@ -80,6 +80,11 @@ export async function fetchFile(
   let sourceTurn = 0;
 
   const fetchBlock = async (block: BlockInfo): Promise<Uint8Array> => {
+    const pushed = peers.takePushed(block.hash);
+    if (pushed && pushed.byteLength === block.size) {
+      bytesFromPeers += block.size;
+      return pushed;
+    }
     const local = await readLocalBlock(ctx, versions, block);
     if (local) {
       ctx.counters.bytesReused += block.size;

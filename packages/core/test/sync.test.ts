@@ -144,6 +144,19 @@ describe('engine over real WebSockets', () => {
     expect(b!.node.status().bytesReceived - before).toBeLessThan(64 * 1024);
   });
 
+  it('pushes a small new file with its announcement (no request), and requests the blocks of a larger one', async () => {
+    const [a, b] = await cluster.mesh(['a', 'b']);
+    const small = randomBytes(20_000);
+    await writeFile(join(a!.dir, 'small.bin'), small);
+    await waitFor(async () => (await readFile(join(b!.dir, 'small.bin')).catch(() => null))?.equals(small) ?? false, 'the small file');
+    expect(b!.node.status().blocksRequested).toBe(0);
+    expect(b!.node.status().bytesReceived).toBe(small.length);
+    const large = randomBytes(300_000);
+    await writeFile(join(a!.dir, 'large.bin'), large);
+    await waitFor(async () => (await readFile(join(b!.dir, 'large.bin')).catch(() => null))?.equals(large) ?? false, 'the larger file');
+    expect(b!.node.status().blocksRequested).toBe(3);
+  });
+
   it('sends only the changed blocks of a large file', async () => {
     const [a, b] = await cluster.mesh(['a', 'b']);
     const data = randomBytes(8 * 1024 * 1024);

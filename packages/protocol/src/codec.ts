@@ -9,6 +9,12 @@ import type { BlockFrame, FileRecord, Message } from './schemas';
 const utf8 = new TextEncoder();
 export const BLOCK_FRAME_KIND = 0x01;
 export const BLOCK_HEADER_BYTES = 5;
+/**
+ * A block frame with this id answers no request: the sender pushes a small file's bytes along with
+ * its announcement, saving the round trip of a request. The receiver keys it by its own SHA-256 of
+ * the bytes and may drop it; request ids start at 1.
+ */
+export const PUSHED_BLOCK_ID = 0;
 
 export function encodeMessage(message: Message): string {
   return JSON.stringify(message);

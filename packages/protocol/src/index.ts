@@ -44,4 +44,4 @@ export type {
   MessageType,
   BlockFrame,
 } from './schemas';
-export { encodeMessage, decodeMessage, encodeBlock, decodeBlock, allocBlockPayload, batchRecords, BLOCK_FRAME_KIND, BLOCK_HEADER_BYTES } from './codec';
+export { encodeMessage, decodeMessage, encodeBlock, decodeBlock, allocBlockPayload, batchRecords, BLOCK_FRAME_KIND, BLOCK_HEADER_BYTES, PUSHED_BLOCK_ID } from './codec';

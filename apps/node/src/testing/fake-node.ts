@@ -19,6 +19,7 @@ export function fakeStatus(overrides: Partial<SyncStatus> = {}): SyncStatus {
     bytesReceived: 100,
     bytesSent: 200,
     bytesReused: 50,
+    blocksRequested: 3,
     filesSynced: 7,
     conflicts: 1,
     errors: 0,
