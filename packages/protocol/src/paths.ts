@@ -27,6 +27,14 @@ const reject = (code: PathErrorCode, path: string): Result<never> =>
  * Checks a relative POSIX path from a peer or the local scanner and returns its NFC form.
  * Every path the engine touches passes here first, so no path can leave the synced folder.
  */
+/**
+ * UTF-8 length, or a lower bound when that already proves the text within `max`: a UTF-16 unit
+ * takes at most 3 bytes, so short text needs no encoding (the engine checks every path it touches).
+ */
+function utf8Bytes(text: string, max: number): number {
+  return text.length * 3 <= max ? text.length : utf8.encode(text).byteLength;
+}
+
 export function validatePath(path: string, options: PathRuleOptions = {}): Result<string> {
   const stateDirName = options.stateDirName ?? defaultStateDirName;
   const pathBytesMax = options.pathBytesMax ?? defaultLimits.pathBytesMax;
@@ -40,14 +48,14 @@ export function validatePath(path: string, options: PathRuleOptions = {}): Resul
   if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) return reject('PATH_ABSOLUTE', path);
 
   const normalized = path.normalize('NFC');
-  if (utf8.encode(normalized).byteLength > pathBytesMax) return reject('PATH_TOO_LONG', path);
+  if (utf8Bytes(normalized, pathBytesMax) > pathBytesMax) return reject('PATH_TOO_LONG', path);
 
   const segments = normalized.split('/');
   for (const segment of segments) {
     if (segment === '') return reject('PATH_EMPTY_SEGMENT', path);
     if (segment === '..') return reject('PATH_TRAVERSAL', path);
     if (segment === '.') return reject('PATH_DOT_SEGMENT', path);
-    if (utf8.encode(segment).byteLength > segmentBytesMax) return reject('PATH_SEGMENT_TOO_LONG', path);
+    if (utf8Bytes(segment, segmentBytesMax) > segmentBytesMax) return reject('PATH_SEGMENT_TOO_LONG', path);
   }
   // Case-insensitive because on macOS and Windows `.SYNC/x` opens the same directory as `.sync/x`.
   if (segments[0]?.toLowerCase() === stateDirName.normalize('NFC').toLowerCase()) return reject('PATH_STATE_DIR', path);
