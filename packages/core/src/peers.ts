@@ -7,6 +7,9 @@ import { fileHashOf } from './hashing';
 import { SyncError } from './errors';
 import { PushedBlocks } from './pushed-blocks';
 
+/** Announcements to peers start at most this often while changes keep coming. */
+const flushIntervalMinMs = 10;
+
 /** What a peer has told us it holds. Kept after a disconnect so a reconnect asks only for the rest. */
 interface RemoteIndex {
   indexId: string | null;
@@ -58,6 +61,7 @@ export class Peers {
   private readonly links = new Map<string, Link>();
   private nextRequestId = 1;
   private flushScheduled = false;
+  private lastFlushAtMs = -Infinity;
   private readonly pushed: PushedBlocks;
 
   constructor(
@@ -262,13 +266,23 @@ export class Peers {
     }
   }
 
+  /**
+   * Announces soon after a change: at once after a quiet spell, else at most once per
+   * `flushIntervalMinMs`, so a burst of thousands of changes (each file a puller writes is one)
+   * goes out in a few large batches, each after one journal fsync, instead of one per change.
+   */
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(() => {
+    const run = (): void => {
       this.flushScheduled = false;
+      this.lastFlushAtMs = this.ctx.clock.now();
       for (const link of this.links.values()) void this.flush(link);
-    });
+    };
+    // Clamped: a wall clock stepped back must not hold announcements for as long as it jumped.
+    const waitMs = Math.min(flushIntervalMinMs, this.lastFlushAtMs + flushIntervalMinMs - this.ctx.clock.now());
+    if (waitMs <= 0) setImmediate(run);
+    else this.ctx.clock.setTimeout(run, waitMs);
   }
 
   /** Sends the peer every record it has not seen yet, in sequence order, one flush at a time. */
