@@ -4,6 +4,7 @@ import type { ProtocolErrorCode, Result } from './errors';
 import { defaultLimits } from './limits';
 import type { ProtocolLimits } from './limits';
 import { MessageSchema } from './schemas';
+import { packBlocks } from './packed-blocks';
 import type { BlockFrame, FileRecord, Message } from './schemas';
 
 const utf8 = new TextEncoder();
@@ -17,7 +18,15 @@ export const BLOCK_HEADER_BYTES = 5;
 export const PUSHED_BLOCK_ID = 0;
 
 export function encodeMessage(message: Message): string {
+  if (message.type === 'index' || message.type === 'index-update') {
+    return JSON.stringify({ ...message, records: message.records.map(toWireRecord) });
+  }
   return JSON.stringify(message);
+}
+
+/** A record as it is written on the wire: its block list packed (see `packBlocks`). */
+function toWireRecord(record: FileRecord): Omit<FileRecord, 'blocks'> & { blocks: string | [] } {
+  return { ...record, blocks: record.blocks.length > 0 ? packBlocks(record.blocks) : [] };
 }
 
 /** Decodes and validates one text frame. Never throws: a bad frame is a `ProtocolError` value. */
@@ -94,7 +103,7 @@ export function batchRecords(
   let bytes = 0;
   for (const record of records) {
     // UTF-8 bytes, not UTF-16 units: the budget is in bytes and non-ASCII paths take up to 3 per unit. +1 for the comma.
-    const recordBytes = utf8.encode(JSON.stringify(record)).byteLength + 1;
+    const recordBytes = utf8.encode(JSON.stringify(toWireRecord(record))).byteLength + 1;
     if (batch.length > 0 && (batch.length >= limits.recordsPerBatchMax || bytes + recordBytes > limits.batchBytesMax)) {
       batches.push(batch);
       batch = [];

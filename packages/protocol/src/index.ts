@@ -44,4 +44,5 @@ export type {
   MessageType,
   BlockFrame,
 } from './schemas';
+export { packBlocks, unpackBlocks } from './packed-blocks';
 export { encodeMessage, decodeMessage, encodeBlock, decodeBlock, allocBlockPayload, batchRecords, BLOCK_FRAME_KIND, BLOCK_HEADER_BYTES, PUSHED_BLOCK_ID } from './codec';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { validatePath } from './paths';
 import { defaultLimits, blockSizeFor } from './limits';
+import { packedBlocksCharsMax, unpackBlocks } from './packed-blocks';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -54,7 +55,8 @@ export const FileRecordSchema = z
     mode: z.number().int().min(0).max(0o7777),
     /** SHA-256 of the content; empty for directories, symlinks and tombstones. */
     hash: z.union([Sha256HexSchema, z.literal('')]),
-    blocks: z.array(BlockInfoSchema).max(limits.blocksPerFileMax),
+    /** On the wire either objects or, as senders write them, packed hashes (`packBlocks`); parsed to objects. */
+    blocks: z.union([z.array(BlockInfoSchema).max(limits.blocksPerFileMax), z.string().max(packedBlocksCharsMax(limits.blocksPerFileMax))]),
     target: z
       .string()
       .refine((t) => utf8.encode(t).byteLength <= limits.symlinkTargetBytesMax, 'symlink target too long')
@@ -64,9 +66,14 @@ export const FileRecordSchema = z
     modifiedBy: NodeIdSchema,
     sequence: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
   })
-  .superRefine((record, ctx) => {
-    const problem = recordShapeProblem(record);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  .transform((record, ctx) => {
+    const blocks = typeof record.blocks === 'string' ? unpackBlocks(record.blocks, record.size) : record.blocks;
+    const problem = typeof blocks === 'string' ? blocks : recordShapeProblem({ ...record, blocks });
+    if (problem || typeof blocks === 'string') {
+      ctx.addIssue({ code: 'custom', message: problem ?? 'invalid blocks' });
+      return z.NEVER;
+    }
+    return { ...record, blocks };
   });
 
 /** Blocks must tile the file exactly at the protocol's block size, so a peer cannot make us over-allocate or mis-assemble. */
