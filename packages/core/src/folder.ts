@@ -51,20 +51,26 @@ export class Folder {
 
   /** lstat of a path whose parents are all real directories; null when missing or unreachable safely. */
   async stat(path: string): Promise<FileStat | null> {
-    if (!(await this.parentsAreDirs(path))) return null;
-    return this.fs.lstat(this.abs(path));
+    const abs = this.abs(path);
+    if (!(await this.parentsAreDirsChecked(path))) return null;
+    return this.fs.lstat(abs);
   }
 
   async parentsAreDirs(path: string): Promise<boolean> {
+    this.abs(path);
+    return this.parentsAreDirsChecked(path);
+  }
+
+  /** For a path already checked by the path rules: its prefixes pass them too, so they are not checked again. */
+  private async parentsAreDirsChecked(path: string): Promise<boolean> {
     const parent = parentPath(path);
     if (parent === null) return true;
-    let current = '';
-    for (const segment of parent.split('/')) {
-      current = current ? `${current}/${segment}` : segment;
-      const stat = await this.fs.lstat(this.abs(current));
+    for (let at = parent.indexOf('/'); ; at = parent.indexOf('/', at + 1)) {
+      const prefix = at === -1 ? parent : parent.slice(0, at);
+      const stat = await this.fs.lstat(join(this.root, ...prefix.split('/')));
       if (!stat || stat.type !== 'dir') return false;
+      if (at === -1) return true;
     }
-    return true;
   }
 
   /** Creates missing parents; refuses when one is a symlink or a file (it could point anywhere). */
