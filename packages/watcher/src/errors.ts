@@ -22,3 +22,10 @@ export class WatcherError extends Error {
 export function isWatcherError(value: unknown): value is WatcherError {
   return value instanceof Error && value.name === 'WatcherError' && 'code' in value;
 }
+
+/** `error` as a WatcherError: kept if it already is one, else wrapped with `code`. */
+export function asWatcherError(error: unknown, code: WatcherErrorCode): WatcherError {
+  if (isWatcherError(error)) return error;
+  const detail = error instanceof Error ? error.message : String(error);
+  return new WatcherError(code, detail, { cause: error });
+}

@@ -1,5 +1,9 @@
-export { ChokidarWatcher, bufferedEventsMax } from './chokidar-watcher';
+export { ChokidarWatcher } from './chokidar-watcher';
 export type { ChokidarWatcherOptions } from './chokidar-watcher';
+export { NativeWatcher } from './native-watcher';
+export { createWatcher } from './create-watcher';
+export type { WatcherOptions } from './watcher-options';
+export { bufferedEventsMax } from './rules-gate';
 export { IgnoreRules, defaultIgnoreFileName } from './ignore-rules';
 export { WatcherError, isWatcherError } from './errors';
 export type { WatcherErrorCode } from './errors';

@@ -2,7 +2,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChokidarWatcher } from '../src/index';
-import { EventLog, makeTempDir, removeTempDir, waitFor } from './helpers';
+import type { WatcherOptions } from '../src/index';
+import { EventLog, implementations, makeTempDir, removeTempDir, waitFor } from './helpers';
 
 // Own file, so that no other test's watchers share this process's handle count.
 const watchHandleTypes = new Set(['FSEventWrap', 'StatWatcher']);
@@ -24,28 +25,38 @@ async function tree(): Promise<string> {
   return root;
 }
 
-describe('ChokidarWatcher.close', () => {
-  for (const pollIntervalMs of [false, 50] as const) {
-    it(`releases every watch handle (pollIntervalMs: ${pollIntervalMs}), so the process can exit`, async () => {
+const variants: Array<{ name: string; create: (options: WatcherOptions) => { start(): Promise<void>; close(): Promise<void> } }> = [
+  ...implementations,
+  { name: 'ChokidarWatcher polling every 50 ms', create: (options) => new ChokidarWatcher({ ...options, pollIntervalMs: 50 }) },
+];
+
+for (const { name, create } of variants) {
+  describe(`${name}.close`, () => {
+    it('releases every watch handle, so the process can exit', async () => {
       const root = await tree();
       const baseline = watchHandles();
-      const watcher = new ChokidarWatcher({ root, pollIntervalMs });
+      const watcher = create({ root });
       await watcher.start();
       expect(watchHandles()).toBeGreaterThan(baseline);
       await watcher.close();
       await waitFor(() => watchHandles() === baseline, `watch handles back to ${baseline}`);
     });
-  }
-
-  it('releases the handles of both instances when closed during a rules swap', async () => {
-    const root = await tree();
-    const baseline = watchHandles();
-    const watcher = new ChokidarWatcher({ root });
-    const log = new EventLog(watcher);
-    await watcher.start();
-    await writeFile(path.join(root, '.syncignore'), 'c/\n');
-    await log.waitForPath('add', '.syncignore');
-    await watcher.close();
-    await waitFor(() => watchHandles() === baseline, `watch handles back to ${baseline}`);
   });
-});
+}
+
+for (const { name, create } of implementations) {
+  describe(`${name}.close`, () => {
+    // ChokidarWatcher runs two chokidar instances for a second after a rules change.
+    it('releases every handle when closed right after a rules change', async () => {
+      const root = await tree();
+      const baseline = watchHandles();
+      const watcher = create({ root });
+      const log = new EventLog(watcher);
+      await watcher.start();
+      await writeFile(path.join(root, '.syncignore'), 'c/\n');
+      await log.waitForPath('add', '.syncignore');
+      await watcher.close();
+      await waitFor(() => watchHandles() === baseline, `watch handles back to ${baseline}`);
+    });
+  });
+}

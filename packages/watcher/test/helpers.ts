@@ -1,7 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Watcher, WatchEvent, WatchEventType } from '../src/index';
+import { ChokidarWatcher, NativeWatcher } from '../src/index';
+import type { Watcher, WatcherOptions, WatchEvent, WatchEventType } from '../src/index';
 
 export const eventTimeoutMs = 10_000;
 const pollStepMs = 10;
@@ -90,5 +91,74 @@ export class EventLog {
       this.waiters.delete(waiter);
       waiter.resolve(index);
     }
+  }
+}
+
+export type WatcherFactory<W extends Watcher = Watcher> = (options: WatcherOptions) => W;
+
+export interface Implementation {
+  name: string;
+  create: WatcherFactory;
+}
+
+/** Every implementation of the contract that runs on this platform (NativeWatcher is Linux only). */
+export const implementations: Implementation[] = [
+  { name: 'ChokidarWatcher', create: (options) => new ChokidarWatcher(options) },
+  ...(process.platform === 'linux' ? [{ name: 'NativeWatcher', create: (options: WatcherOptions) => new NativeWatcher(options) }] : []),
+];
+
+export interface Fixture<W extends Watcher = Watcher> {
+  root: string;
+  watcher: W;
+  log: EventLog;
+  /** Writes a fresh sentinel file and waits for its event: everything written before has been seen. */
+  sentinel: () => Promise<void>;
+}
+
+/** Temporary roots and watchers of one test file; `cleanUp()` (in afterEach) closes and removes them. */
+export class Scratch {
+  private readonly cleanups: Array<() => Promise<void>> = [];
+
+  defer(cleanup: () => Promise<void>): void {
+    this.cleanups.push(cleanup);
+  }
+
+  async cleanUp(): Promise<void> {
+    for (const cleanup of this.cleanups.splice(0).reverse()) await cleanup();
+  }
+
+  /** A fresh temporary directory holding `files` (relative path → content). */
+  async makeRoot(files: Record<string, string> = {}): Promise<string> {
+    const root = await makeTempDir();
+    this.defer(() => removeTempDir(root));
+    await writeFiles(root, files);
+    return root;
+  }
+
+  /** A started watcher on `root` whose events are logged from the start. */
+  async watch<W extends Watcher>(create: WatcherFactory<W>, root: string, options: Partial<WatcherOptions> = {}): Promise<Fixture<W>> {
+    const watcher = create({ root, ...options });
+    this.defer(() => watcher.close());
+    const log = new EventLog(watcher);
+    await watcher.start();
+    let sentinels = 0;
+    const sentinel = async (): Promise<void> => {
+      sentinels += 1;
+      const name = `sentinel-${sentinels}.txt`;
+      await writeFile(path.join(root, name), 'sentinel');
+      await log.waitForPath('add', name);
+    };
+    return { root, watcher, log, sentinel };
+  }
+
+  async setup<W extends Watcher>(create: WatcherFactory<W>, files: Record<string, string> = {}, options: Partial<WatcherOptions> = {}): Promise<Fixture<W>> {
+    return this.watch(create, await this.makeRoot(files), options);
+  }
+}
+
+export async function writeFiles(root: string, files: Record<string, string>): Promise<void> {
+  for (const [relativePath, content] of Object.entries(files)) {
+    await mkdir(path.dirname(path.join(root, relativePath)), { recursive: true });
+    await writeFile(path.join(root, relativePath), content);
   }
 }
