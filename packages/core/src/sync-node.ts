@@ -4,7 +4,7 @@ import { conflictPolicies } from '@sync/conflict';
 import type { ConflictPolicy } from '@sync/conflict';
 import { allocBlockPayload, blockSizeFor } from '@sync/protocol';
 import type { RequestMessage } from '@sync/protocol';
-import { ChokidarWatcher, IgnoreRules, defaultIgnoreFileName } from '@sync/watcher';
+import { IgnoreRules, createWatcher, defaultIgnoreFileName } from '@sync/watcher';
 import type { Watcher, WatchEvent } from '@sync/watcher';
 import { WsTransport } from '@sync/transport';
 import type { Transport } from '@sync/transport';
@@ -305,7 +305,7 @@ class Engine implements SyncNode {
     const watcherOptions = { root: this.dir, ignoredPaths, pollIntervalMs: this.options.pollIntervalMs ?? false };
     const watcher = this.options.createWatcher
       ? this.options.createWatcher(watcherOptions)
-      : new ChokidarWatcher({ root: this.dir, ignoredPaths, pollIntervalMs: watcherOptions.pollIntervalMs });
+      : createWatcher({ root: this.dir, ignoredPaths, pollIntervalMs: watcherOptions.pollIntervalMs });
     const transport = this.options.createTransport
       ? this.options.createTransport(ctx.nodeId)
       : new WsTransport({
