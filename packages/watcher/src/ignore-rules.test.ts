@@ -68,4 +68,12 @@ describe('IgnoreRules', () => {
     expect(rules.isIgnored('.sync', true)).toBe(false);
     expect(rules.text).toBe('');
   });
+
+  it('treats a file of comments and blank lines as no rules, and an escaped # as a pattern', () => {
+    const comments = IgnoreRules.fromText('# build output\n\n   \r\n#*.log\n');
+    expect(comments.isIgnored('x.log', false)).toBe(false);
+    expect(comments.isIgnored('build', true)).toBe(false);
+    const escaped = IgnoreRules.fromText('\\#notes\n');
+    expect(escaped.isIgnored('#notes', false)).toBe(true);
+  });
 });

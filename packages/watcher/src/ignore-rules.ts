@@ -16,10 +16,13 @@ export class IgnoreRules {
   /** The rule text as given (NFC), so a reload can tell whether anything changed. */
   readonly text: string;
   private readonly matcher: Ignore;
+  /** No patterns at all: the common case, answered without `ignore`, which caches every path it is asked about (memory per file). */
+  private readonly empty: boolean;
 
   private constructor(text: string) {
     this.text = text;
     this.matcher = ignore({ ignorecase: false }).add(text);
+    this.empty = text.split(/\r?\n/).every((line) => line.trim() === '' || line.startsWith('#'));
   }
 
   /** Reads `<root>/<fileName>`; a missing file means no rules. */
@@ -46,6 +49,7 @@ export class IgnoreRules {
    * tolerated. The root itself and paths that leave it are never ignored.
    */
   isIgnored(relativePath: string, isDirectory: boolean): boolean {
+    if (this.empty) return false;
     const normalised = trimPath(relativePath.normalize('NFC'));
     if (normalised === '' || !ignore.isPathValid(normalised)) return false;
     // A trailing slash is how `ignore` learns that the path is a directory (for `build/` rules).
