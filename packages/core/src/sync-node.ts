@@ -57,7 +57,7 @@ export interface EngineLimits {
 export const defaultEngineLimits: Readonly<EngineLimits> = Object.freeze({
   quietPeriodMs: 10,
   scansInFlightMax: 4,
-  transfersInFlightMax: 16,
+  transfersInFlightMax: 64,
   blocksInFlightMax: 64,
   fileBytesInFlightMax: 8 * 1024 * 1024,
   // At the smallest block size (128 KiB) this is 192 requests, plus one short last block per
