@@ -103,15 +103,12 @@ export class NodeFileSystem implements FileSystem {
     // Creating a file waits on the filesystem journal, which is slow while other transfers
     // fsync: on the pool, so the loop is not stalled behind it (seen in the profile).
     const fd = await new Promise<number>((resolve, reject) => open(path, 'w', 0o600, (error, opened) => (error ? reject(error) : resolve(opened))));
-    const handle = descriptorHandle(fd);
-    return {
-      write: async (data, position) => {
-        let written = 0;
-        while (written < data.byteLength) written += await handle.write(data.subarray(written), position + written);
-      },
-      sync: () => handle.sync(),
-      close: () => handle.close(),
-    };
+    return writeHandleOf(descriptorHandle(fd));
+  }
+
+  async openUpdate(path: string): Promise<WriteHandle> {
+    const fd = await new Promise<number>((resolve, reject) => open(path, fsConstants.O_RDWR | fsConstants.O_NOFOLLOW, (error, opened) => (error ? reject(error) : resolve(opened))));
+    return writeHandleOf(descriptorHandle(fd));
   }
 
   async openAppend(path: string): Promise<WriteHandle> {
@@ -173,6 +170,17 @@ interface DescriptorHandle {
   write(data: Uint8Array, position: number): Promise<number>;
   sync(): Promise<void>;
   close(): Promise<void>;
+}
+
+function writeHandleOf(handle: DescriptorHandle): WriteHandle {
+  return {
+    write: async (data, position) => {
+      let written = 0;
+      while (written < data.byteLength) written += await handle.write(data.subarray(written), position + written);
+    },
+    sync: () => handle.sync(),
+    close: () => handle.close(),
+  };
 }
 
 function descriptorHandle(fd: number): DescriptorHandle {

@@ -39,6 +39,8 @@ export interface FileSystem {
   openRead(path: string): Promise<ReadHandle>;
   /** Creates or truncates, private to this user until renamed into place. */
   openWrite(path: string): Promise<WriteHandle>;
+  /** Opens an existing file for writing at positions, keeping its content. */
+  openUpdate(path: string): Promise<WriteHandle>;
   /** Opens for appending; `position` is ignored by the returned handle. */
   openAppend(path: string): Promise<WriteHandle>;
   truncate(path: string, length: number): Promise<void>;

@@ -4,8 +4,12 @@ import type { FileStat } from './ports';
 import type { LocalRecord } from './record';
 import { isLive, sameFingerprint } from './record';
 import { hashFile } from './hashing';
+import type { FileDigest } from './hashing';
 import { SyncError, errnoCode } from './errors';
 import type { ChangeOp } from './events';
+
+/** Smaller new files are hashed (cheap) rather than matched against every indexed file. */
+const movedFileBytesMin = 1024 * 1024;
 
 export interface ScannerOptions {
   quietPeriodMs: number;
@@ -257,7 +261,8 @@ export class Scanner {
   private async scanFile(path: string, stat: FileStat, before: LocalRecord | undefined): Promise<void> {
     const wasFile = isLive(before) && before.type === 'file';
     if (wasFile && sameFingerprint(before.disk, stat) && before.mode === stat.mode) return;
-    const digest = await hashFile(this.ctx.fs, this.ctx.folder.abs(path), stat.size);
+    const moved = wasFile ? null : await this.movedHere(path, stat);
+    const digest = moved ?? (await hashFile(this.ctx.fs, this.ctx.folder.abs(path), stat.size));
     const after = await this.ctx.folder.stat(path);
     // Still being written (or replaced) while we hashed: wait for it to settle.
     if (!after || after.type !== 'file' || !sameFingerprint(fingerprint(stat), after) || digest.size !== stat.size) {
@@ -274,6 +279,22 @@ export class Scanner {
       return;
     }
     this.publish(path, before, { type: 'file', size: stat.size, mtimeMs: stat.mtimeMs, mode: stat.mode, hash: digest.hash, blocks: digest.blocks }, stat);
+  }
+
+  /**
+   * A large file that appeared at a new path with the inode, size and mtime of an indexed file no
+   * longer at its old path was moved here: its content is the indexed one (the same trust a
+   * restart puts in an unchanged fingerprint), so it is not read and hashed again.
+   */
+  private async movedHere(path: string, stat: FileStat): Promise<FileDigest | null> {
+    if (stat.size < movedFileBytesMin) return null;
+    for (const record of this.ctx.index.values()) {
+      if (!isLive(record) || record.type !== 'file' || record.path === path || !sameFingerprint(record.disk, stat)) continue;
+      const atOldPath = await this.ctx.folder.stat(record.path).catch(() => null);
+      if (atOldPath && atOldPath.ino === stat.ino) return null; // a hard link, not a move
+      return { size: record.size, hash: record.hash, blocks: record.blocks };
+    }
+    return null;
   }
 
   private publish(

@@ -5,6 +5,7 @@ import type { Versions } from './versions';
 import type { FileStat } from './ports';
 import { fileHashOf, sha256 } from './hashing';
 import { SyncError } from './errors';
+import { isLive, sameFingerprint } from './record';
 
 export interface TransferLimits {
   /** Blocks of one file requested or copied at once… */
@@ -70,7 +71,8 @@ export async function fetchFile(
     throw new SyncError('HASH_MISMATCH', `the record of ${target.path} names blocks that do not make its hash`, { path: target.path });
   }
   const tempPath = ctx.folder.tempPath(ctx.random.id(12));
-  const handle = await ctx.fs.openWrite(tempPath);
+  const inPlace = await copyLocalBase(ctx, target, tempPath);
+  const handle = inPlace ? await ctx.fs.openUpdate(tempPath) : await ctx.fs.openWrite(tempPath);
   const startedAtMs = ctx.clock.now();
   let lastProgressMs = startedAtMs;
   let bytesDone = 0;
@@ -111,9 +113,15 @@ export async function fetchFile(
 
   const worker = async (): Promise<void> => {
     while (failure === null) {
-      const block = target.blocks[next];
+      const index = next;
+      const block = target.blocks[index];
       if (!block) return;
       next++;
+      if (inPlace?.has(index)) {
+        ctx.counters.bytesReused += block.size;
+        bytesDone += block.size;
+        continue;
+      }
       await budget.acquire(block.size);
       try {
         const data = await fetchBlock(block);
@@ -137,6 +145,7 @@ export async function fetchFile(
     const workers = Math.max(1, Math.min(limits.blocksInFlightMax, Math.floor(limits.fileBytesInFlightMax / blockSize), target.blocks.length));
     await Promise.all(Array.from({ length: workers }, worker));
     if (failure !== null) throw failure;
+    if (inPlace) await ctx.fs.truncate(tempPath, target.size);
     // Mode and mtime before the fsync, so they are as durable as the bytes: set after it, a crash
     // could bring the file back with the temp file's mode and a fresh mtime, and a rescan would
     // announce that as a new version.
@@ -152,6 +161,45 @@ export async function fetchFile(
   const stat = await ctx.fs.lstat(tempPath);
   if (!stat) throw new SyncError('IO', `temp file of ${target.path} vanished`, { path: target.path });
   return { tempPath, stat, bytesFromPeers };
+}
+
+/** Files of fewer blocks are assembled block by block; a base copy is not worth its lookups. */
+const baseBlocksMin = 8;
+
+/**
+ * Starts the temp file as a kernel copy (a reflink where the filesystem has them) of a local file
+ * that already holds at least half the target's blocks at their offsets: the previous version of
+ * the path (an edit in the middle of a big file) or the same content elsewhere (a rename or copy).
+ * Returns the indexes of the blocks now in place, or null when there is no such file. The copied
+ * bytes are trusted as the index's fingerprint (size, mtime, inode, checked before and after the
+ * copy) vouches for them, as a restart trusts an unchanged file.
+ */
+async function copyLocalBase(ctx: EngineContext, target: FileRecord, tempPath: string): Promise<Set<number> | null> {
+  if (target.blocks.length < baseBlocksMin) return null;
+  const candidates = [ctx.index.get(target.path), ...ctx.index.blockLocations(target.blocks[0]!.hash).map((location) => ctx.index.get(location.path))];
+  for (const base of candidates) {
+    if (!isLive(base) || base.type !== 'file' || !base.disk || ctx.folder.isForbidden(base.path)) continue;
+    const inPlace = new Set<number>();
+    target.blocks.forEach((block, index) => {
+      const there = base.blocks[index];
+      if (there && there.hash === block.hash && there.offset === block.offset && there.size === block.size) inPlace.add(index);
+    });
+    if (inPlace.size * 2 < target.blocks.length) continue;
+    const unchanged = async (): Promise<boolean> => {
+      const stat = await ctx.folder.stat(base.path).catch(() => null);
+      return stat !== null && sameFingerprint(base.disk, stat);
+    };
+    if (!(await unchanged())) continue;
+    try {
+      await ctx.fs.copyFile(ctx.folder.abs(base.path), tempPath);
+    } catch {
+      await ctx.fs.unlink(tempPath).catch(() => {});
+      continue;
+    }
+    if (await unchanged()) return inPlace;
+    await ctx.fs.unlink(tempPath).catch(() => {});
+  }
+  return null;
 }
 
 /** A block from any local file or kept version that still holds it (verified: the disk may have moved on). */

@@ -3,6 +3,7 @@ import { chmod, mkdir, readFile, readdir, rename, rm, stat, symlink, readlink, w
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Cluster, waitFor, readTree } from './cluster';
+import { NodeFileSystem } from '../src/node-file-system';
 import type { TransportKind } from './cluster';
 
 const exists = (path: string): Promise<boolean> => lstat(path).then(() => true, () => false);
@@ -155,6 +156,41 @@ describe('engine over real WebSockets', () => {
     await writeFile(join(a!.dir, 'large.bin'), large);
     await waitFor(async () => (await readFile(join(b!.dir, 'large.bin')).catch(() => null))?.equals(large) ?? false, 'the larger file');
     expect(b!.node.status().blocksRequested).toBe(3);
+  });
+
+  it('does not read a large renamed file again on the sender, and copies it locally on the receiver', async () => {
+    const reads = new Map<string, number>();
+    class CountingFileSystem extends NodeFileSystem {
+      override openRead(path: string): ReturnType<NodeFileSystem['openRead']> {
+        reads.set(path, (reads.get(path) ?? 0) + 1);
+        return super.openRead(path);
+      }
+    }
+    const a = await cluster.add('a', { fileSystem: new CountingFileSystem() });
+    const b = await cluster.add('b', { peers: ['a'] });
+    const data = randomBytes(4 * 1024 * 1024);
+    await writeFile(join(a.dir, 'big.bin'), data);
+    await waitFor(async () => (await exists(join(b.dir, 'big.bin'))) && (await cluster.converged()), 'the big file');
+    const before = b.node.status();
+    await mkdir(join(a.dir, 'moved'));
+    await rename(join(a.dir, 'big.bin'), join(a.dir, 'moved/big.bin'));
+    await waitFor(async () => (await exists(join(b.dir, 'moved/big.bin'))) && !(await exists(join(b.dir, 'big.bin'))), 'the rename');
+    expect((await readFile(join(b.dir, 'moved/big.bin'))).equals(data)).toBe(true);
+    expect(reads.get(join(a.dir, 'moved', 'big.bin')) ?? 0).toBe(0);
+    expect(b.node.status().bytesReceived - before.bytesReceived).toBeLessThan(64 * 1024);
+    expect(b.node.status().bytesReused - before.bytesReused).toBe(data.length);
+  });
+
+  it('shrinks a large file from its local copy: the kept blocks are not sent again', async () => {
+    const [a, b] = await cluster.mesh(['a', 'b']);
+    const data = randomBytes(8 * 1024 * 1024);
+    await writeFile(join(a!.dir, 'big.bin'), data);
+    await waitFor(() => cluster.converged(), 'the big file');
+    const before = b!.node.status().bytesReceived;
+    const shorter = Buffer.concat([data.subarray(0, 6 * 1024 * 1024 - 100), randomBytes(50)]);
+    await writeFile(join(a!.dir, 'big.bin'), shorter);
+    await waitFor(async () => (await readFile(join(b!.dir, 'big.bin'))).equals(shorter), 'the shorter file');
+    expect(b!.node.status().bytesReceived - before).toBeLessThanOrEqual(128 * 1024);
   });
 
   it('sends only the changed blocks of a large file', async () => {

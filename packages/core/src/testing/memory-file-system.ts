@@ -148,6 +148,7 @@ export class MemoryFileSystem implements FileSystem {
       utimes: (p, t) => guard(() => this.utimes(p, t)),
       openRead: (p) => guard(async () => guardHandle(await this.openRead(p))),
       openWrite: (p) => guard(async () => guardHandle(await this.openWrite(p))),
+      openUpdate: (p) => guard(async () => guardHandle(await this.openUpdate(p))),
       openAppend: (p) => guard(async () => guardHandle(await this.openAppend(p))),
       truncate: (p, l) => guard(() => this.truncate(p, l)),
       readFile: (p) => guard(() => this.readFile(p)),
@@ -300,6 +301,14 @@ export class MemoryFileSystem implements FileSystem {
       inode.data = emptyBytes;
       inode.mtimeMs = this.stamp();
       this.touched(path, 'change', 'truncate', 'engine', inode);
+      return this.writeHandle(path, inode, false);
+    });
+  }
+
+  openUpdate(path: string): Promise<WriteHandle> {
+    return this.op(() => {
+      const inode = this.mustExist(path, 'open');
+      if (inode.type !== 'file') throw new MemoryFsError('EISDIR', 'open', path);
       return this.writeHandle(path, inode, false);
     });
   }
