@@ -72,7 +72,8 @@ export async function hashFile(fs: FileSystem, path: string, sizeHint: number): 
   }
 }
 
-async function readFull(handle: { read(buffer: Uint8Array, position: number): Promise<number> }, buffer: Uint8Array, position: number): Promise<number> {
+/** Reads until `buffer` is full or the file ends; returns the bytes read. */
+export async function readFull(handle: { read(buffer: Uint8Array, position: number): Promise<number> }, buffer: Uint8Array, position: number): Promise<number> {
   let filled = 0;
   while (filled < buffer.byteLength) {
     const read = await handle.read(buffer.subarray(filled), position + filled);

@@ -25,6 +25,7 @@ import { Puller } from './puller';
 import { Versions } from './versions';
 import { isLive, sameFingerprint } from './record';
 import { loadIndexId, loadNodeId, prepareStateDir } from './state-dir';
+import { readFull } from './hashing';
 
 export interface EngineLimits {
   quietPeriodMs: number;
@@ -453,12 +454,7 @@ class Engine implements SyncNode {
     try {
       const handle = await ctx.fs.openRead(ctx.folder.abs(request.path));
       try {
-        let filled = 0;
-        while (filled < block.size) {
-          const read = await handle.read(data.subarray(filled), block.offset + filled);
-          if (read === 0) break;
-          filled += read;
-        }
+        await readFull(handle, data, block.offset);
       } finally {
         await handle.close();
       }

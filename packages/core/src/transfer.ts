@@ -3,7 +3,7 @@ import type { EngineContext } from './context';
 import type { Peers } from './peers';
 import type { Versions } from './versions';
 import type { FileStat } from './ports';
-import { fileHashOf, sha256 } from './hashing';
+import { fileHashOf, readFull, sha256 } from './hashing';
 import { SyncError } from './errors';
 import { isLive, sameFingerprint } from './record';
 
@@ -215,12 +215,7 @@ async function readLocalBlock(ctx: EngineContext, versions: Versions, block: Blo
       const handle = await ctx.fs.openRead(candidate.abs);
       try {
         const data = new Uint8Array(block.size);
-        let filled = 0;
-        while (filled < block.size) {
-          const read = await handle.read(data.subarray(filled), candidate.offset + filled);
-          if (read === 0) break;
-          filled += read;
-        }
+        const filled = await readFull(handle, data, candidate.offset);
         if (filled === block.size && sha256(data) === block.hash) return data;
       } finally {
         await handle.close();
