@@ -38,6 +38,8 @@ export class Puller {
   private readonly budget: ByteBudget;
   private idleWaiters: (() => void)[] = [];
   private readonly dirsToSync = new Set<string>();
+  /** Old paths of this pass's moves: their delete is done already. */
+  private readonly movedAway = new Set<string>();
 
   constructor(
     private readonly ctx: EngineContext,
@@ -116,10 +118,14 @@ export class Puller {
     const deletes = plans.filter((plan) => plan.target.deleted && plan.copies.length === 0);
     const dirs = plans.filter((plan) => !plan.target.deleted && plan.target.type === 'dir').sort((a, b) => depth(a.path) - depth(b.path));
     const rest = plans.filter((plan) => !deletes.includes(plan) && !dirs.includes(plan));
+    const moves = pairMoves(rest, deletes);
 
     for (const plan of dirs) await this.apply(plan);
-    await this.runConcurrently(rest, (plan) => this.apply(plan));
-    for (const plan of deletes.sort((a, b) => depth(b.path) - depth(a.path))) await this.apply(plan);
+    await this.runConcurrently(rest, (plan) => this.apply(plan, moves.get(plan)));
+    for (const plan of deletes.sort((a, b) => depth(b.path) - depth(a.path))) {
+      if (!this.movedAway.delete(plan.path)) await this.apply(plan);
+    }
+    this.movedAway.clear();
     await this.syncDirs();
   }
 
@@ -131,12 +137,12 @@ export class Puller {
     await Promise.all(Array.from({ length: Math.min(this.options.transfersInFlightMax, items.length) }, worker));
   }
 
-  private async apply(plan: PathPlan): Promise<void> {
+  private async apply(plan: PathPlan, moveFrom?: PathPlan): Promise<void> {
     if (this.stopped) return;
     this.ctx.busy.add(plan.path);
     let outcome: Outcome;
     try {
-      outcome = await this.applyPlan(plan);
+      outcome = await this.applyPlan(plan, moveFrom);
     } catch (error) {
       outcome = this.classify(plan.path, error);
     } finally {
@@ -170,7 +176,7 @@ export class Puller {
     }, this.options.retryDelayMs);
   }
 
-  private async applyPlan(plan: PathPlan): Promise<Outcome> {
+  private async applyPlan(plan: PathPlan, moveFrom?: PathPlan): Promise<Outcome> {
     const startedAtMs = this.ctx.clock.now();
     for (const copy of plan.copies) {
       const outcome = await this.keepConflictCopy(plan, copy);
@@ -179,7 +185,9 @@ export class Puller {
     const { local, target } = plan;
     let outcome: Outcome;
     let bytes = 0;
-    if (sameDiskContent(local, target)) outcome = await this.adoptVersion(plan);
+    const moved = moveFrom ? await this.move(moveFrom, plan) : null;
+    if (moved) outcome = moved;
+    else if (sameDiskContent(local, target)) outcome = await this.adoptVersion(plan);
     else if (target.deleted) outcome = await this.delete(plan);
     else if (target.type === 'dir') outcome = await this.makeDir(plan);
     else if (target.type === 'symlink') outcome = await this.makeSymlink(plan);
@@ -193,20 +201,61 @@ export class Puller {
       this.ctx.counters.conflicts++;
       this.ctx.events.emit('conflict', { path: plan.path, copyPath: note.copyPath, winner: note.winner, loser: note.loser, kind: note.kind });
     }
-    if (!sameDiskContent(local, target)) {
-      const op: ChangeOp = target.deleted ? 'remove' : isLive(local) ? 'change' : 'add';
-      this.ctx.counters.filesSynced++;
-      this.ctx.events.emit('step', { op: target.type === 'dir' && op === 'add' ? 'mkdir' : op, path: plan.path, type: target.type, size: target.size });
-      this.ctx.events.emit('file-synced', {
-        path: plan.path,
-        op,
-        type: target.type,
-        bytes,
-        fromPeer: target.modifiedBy,
-        durationMs: this.ctx.clock.now() - startedAtMs,
-      });
-    }
+    this.reportSynced(plan, bytes, startedAtMs);
     return 'done';
+  }
+
+  private reportSynced(plan: PathPlan, bytes: number, startedAtMs: number): void {
+    const { local, target } = plan;
+    if (sameDiskContent(local, target)) return;
+    const op: ChangeOp = target.deleted ? 'remove' : isLive(local) ? 'change' : 'add';
+    this.ctx.counters.filesSynced++;
+    this.ctx.events.emit('step', { op: target.type === 'dir' && op === 'add' ? 'mkdir' : op, path: plan.path, type: target.type, size: target.size });
+    this.ctx.events.emit('file-synced', {
+      path: plan.path,
+      op,
+      type: target.type,
+      bytes,
+      fromPeer: target.modifiedBy,
+      durationMs: this.ctx.clock.now() - startedAtMs,
+    });
+  }
+
+  /**
+   * A rename seen as a delete and a create of the same content in one pass: rename the old file
+   * into place rather than copy it. Both paths must still hold what the index says; otherwise
+   * (null) the create is assembled as usual and the delete runs on its own.
+   */
+  private async move(from: PathPlan, plan: PathPlan): Promise<Outcome | null> {
+    const { path, local, target } = plan;
+    if (this.ctx.busy.has(from.path) || !isLive(from.local)) return null;
+    this.ctx.busy.add(from.path);
+    try {
+      const startedAtMs = this.ctx.clock.now();
+      const source = await this.ctx.folder.stat(from.path);
+      if (!source || source.type !== 'file' || !sameFingerprint(from.local.disk, source)) return null;
+      if (isLive(local) && local.type !== 'file') return null;
+      await this.ctx.folder.ensureParents(path);
+      if (!(await this.diskMatches(path, local))) return 'rescan';
+      if (isLive(local)) await this.versions.keep(path, local.blocks, true);
+      const fromAbs = this.ctx.folder.abs(from.path);
+      const abs = this.ctx.folder.abs(path);
+      await this.ctx.fs.rename(fromAbs, abs);
+      if (source.mode !== (target.mode & 0o7777)) await this.ctx.fs.chmod(abs, target.mode & 0o7777);
+      if (source.mtimeMs !== target.mtimeMs) await this.ctx.fs.utimes(abs, target.mtimeMs);
+      // Durable before the index records either path, as for any commit.
+      await Promise.all([this.ctx.folder.syncDir(dirname(abs)), this.ctx.folder.syncDir(dirname(fromAbs))]);
+      // The fingerprint of the file as checked, not as found now: a write that slipped in since is
+      // then seen by the scanner as the user's change.
+      this.publish(target, { size: source.size, mtimeMs: target.mtimeMs, ino: source.ino });
+      this.publish(from.target, undefined);
+      this.movedAway.add(from.path);
+      this.ctx.counters.bytesReused += target.size;
+      this.reportSynced(from, 0, startedAtMs);
+      return 'done';
+    } finally {
+      this.ctx.busy.delete(from.path);
+    }
   }
 
   /** Does the disk still hold what the index says? If not, a user write slipped in. */
@@ -402,6 +451,29 @@ export class Puller {
     this.dirsToSync.clear();
     await Promise.all(dirs.map((dir) => this.ctx.folder.syncDir(dir).catch(() => {})));
   }
+}
+
+/**
+ * Pairs each new file with a deleted file of the same content, when the local copy of the deleted
+ * one is on disk as indexed: a rename. Conflicting plans keep their usual path.
+ */
+function pairMoves(creates: readonly PathPlan[], deletes: readonly PathPlan[]): Map<PathPlan, PathPlan> {
+  const byHash = new Map<string, PathPlan[]>();
+  for (const plan of deletes) {
+    if (!isLive(plan.local) || plan.local.type !== 'file' || !plan.local.disk) continue;
+    const list = byHash.get(plan.local.hash) ?? [];
+    list.push(plan);
+    byHash.set(plan.local.hash, list);
+  }
+  const moves = new Map<PathPlan, PathPlan>();
+  if (byHash.size === 0) return moves;
+  for (const plan of creates) {
+    const { local, target } = plan;
+    if (!isLive(target) || target.type !== 'file' || plan.copies.length > 0 || sameDiskContent(local, target)) continue;
+    const from = byHash.get(target.hash)?.pop();
+    if (from) moves.set(plan, from);
+  }
+  return moves;
 }
 
 /** `a.sync-conflict-<time>-<node>.txt` → `a.sync-conflict-<time>-<node>-<hash prefix>.txt`: same on every node. */

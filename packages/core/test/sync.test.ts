@@ -158,7 +158,7 @@ describe('engine over real WebSockets', () => {
     expect(b!.node.status().blocksRequested).toBe(3);
   });
 
-  it('does not read a large renamed file again on the sender, and copies it locally on the receiver', async () => {
+  it('does not read a large renamed file again on the sender, and renames it on the receiver', async () => {
     const reads = new Map<string, number>();
     class CountingFileSystem extends NodeFileSystem {
       override openRead(path: string): ReturnType<NodeFileSystem['openRead']> {
@@ -172,11 +172,15 @@ describe('engine over real WebSockets', () => {
     await writeFile(join(a.dir, 'big.bin'), data);
     await waitFor(async () => (await exists(join(b.dir, 'big.bin'))) && (await cluster.converged()), 'the big file');
     const before = b.node.status();
+    const inode = (await stat(join(b.dir, 'big.bin'))).ino;
     await mkdir(join(a.dir, 'moved'));
     await rename(join(a.dir, 'big.bin'), join(a.dir, 'moved/big.bin'));
     await waitFor(async () => (await exists(join(b.dir, 'moved/big.bin'))) && !(await exists(join(b.dir, 'big.bin'))), 'the rename');
     expect((await readFile(join(b.dir, 'moved/big.bin'))).equals(data)).toBe(true);
     expect(reads.get(join(a.dir, 'moved', 'big.bin')) ?? 0).toBe(0);
+    // Renamed in place, not copied: the same inode, and no kept version of the "deleted" old path.
+    expect((await stat(join(b.dir, 'moved/big.bin'))).ino).toBe(inode);
+    expect(await readdir(join(b.dir, '.sync', 'versions')).catch(() => [])).toEqual([]);
     expect(b.node.status().bytesReceived - before.bytesReceived).toBeLessThan(64 * 1024);
     expect(b.node.status().bytesReused - before.bytesReused).toBe(data.length);
   });
