@@ -204,6 +204,7 @@ export class Scanner {
 
   private async scanPathOnce(path: string): Promise<void> {
     const before = this.ctx.index.get(path);
+    if (await this.unchangedFile(path, before)) return;
     const stat = await this.ctx.folder.stat(path);
     if (!stat || stat.type === 'other') {
       if (isLive(before)) await this.recordDeletion(before);
@@ -212,6 +213,17 @@ export class Scanner {
     if (stat.type === 'dir') return this.scanDir(path, stat, before);
     if (stat.type === 'symlink') return await this.scanSymlink(path, stat, before);
     return await this.scanFile(path, stat, before);
+  }
+
+  /**
+   * The common case of a restart: an indexed file with the fingerprint and mode it had. One lstat,
+   * without the parent checks of `folder.stat`: nothing is read, and the same inode, size and
+   * mtime is the indexed file whichever way its parents resolve.
+   */
+  private async unchangedFile(path: string, before: LocalRecord | undefined): Promise<boolean> {
+    if (!isLive(before) || before.type !== 'file' || !before.disk) return false;
+    const stat = await this.ctx.fs.lstat(this.ctx.folder.abs(path));
+    return stat !== null && stat.type === 'file' && sameFingerprint(before.disk, stat) && stat.mode === before.mode;
   }
 
   private retryLater(path: string, error: unknown): void {
