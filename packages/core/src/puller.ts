@@ -139,6 +139,10 @@ export class Puller {
 
   private async apply(plan: PathPlan, moveFrom?: PathPlan): Promise<void> {
     if (this.stopped) return;
+    // A held delete whose path is still gone: the disk cannot match the record, and the rescan that
+    // would follow records nothing (the delete is held) and marks the path dirty again, a pull loop
+    // without pause. Leave it until the delete is confirmed, which scans and so re-plans it.
+    if (this.scanner.holdsDelete(plan.path) && (await this.ctx.folder.stat(plan.path)) === null) return;
     this.ctx.busy.add(plan.path);
     let outcome: Outcome;
     try {

@@ -117,6 +117,11 @@ export class Scanner {
     return this.held.size > 0 ? { count: this.held.size, reason: this.heldReason } : null;
   }
 
+  /** Was this path found gone at start-up with its delete held (not yet confirmed)? */
+  holdsDelete(path: string): boolean {
+    return this.held.has(path);
+  }
+
   /** Publishes the held deletes (those paths are scanned again: a file that came back stays). */
   releaseHeldDeletes(): number {
     const paths = [...this.held];

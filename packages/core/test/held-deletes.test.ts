@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createSyncNode } from '../src/index';
 import type { SyncNode } from '../src/index';
@@ -37,6 +37,36 @@ describe('deletes found at start-up', () => {
     expect(await restarted.node.confirmDeletes()).toBe(15);
     await waitFor(async () => (await countFiles(a!.dir)) === 5, 'the confirmed deletes on a');
     expect(restarted.node.status().heldDeletes).toBeNull();
+  });
+
+  it('leaves a held delete alone when a peer changed that file meanwhile, and pulls the change once confirmed', async () => {
+    const [a, b] = await cluster.mesh(['a', 'b']);
+    for (let i = 0; i < 20; i++) await writeFile(join(a!.dir, `f${i}.txt`), `file ${i}`);
+    await waitFor(async () => (await countFiles(b!.dir)) === 20, 'the files on b');
+    await cluster.stop('b');
+    for (let i = 0; i < 15; i++) await rm(join(b!.dir, `f${i}.txt`));
+    const sequence = a!.node.status().sequence;
+    await writeFile(join(a!.dir, 'f0.txt'), 'changed on a');
+    await writeFile(join(a!.dir, 'new.txt'), 'new on a');
+    await waitFor(() => a!.node.status().sequence >= sequence + 2, 'a indexed both changes');
+    const restarted = await cluster.restart('b', ['a']);
+    // new.txt arrives with a's index, so b has also heard of a's newer f0.txt by then.
+    await waitFor(async () => (await readFile(join(b!.dir, 'new.txt'), 'utf8').catch(() => '')) === 'new on a', 'new.txt on b');
+    // Before the fix b pulled f0.txt, found its path gone (not as indexed), asked for a rescan that
+    // recorded nothing (the delete is held) and pulled it again, in a loop that never went idle.
+    await Promise.race([
+      restarted.node.whenIdle(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('b never went idle: a pull loop on a held delete')), 15_000).unref()),
+    ]);
+    expect(restarted.node.status().heldDeletes).toMatchObject({ count: 15 });
+    expect(await readFile(join(b!.dir, 'f0.txt'), 'utf8').catch(() => null)).toBeNull();
+    expect(await countFiles(a!.dir)).toBe(21);
+
+    expect(await restarted.node.confirmDeletes()).toBe(15);
+    // The change on a beats b's delete of the older f0.txt; the other deletes go through.
+    await waitFor(async () => (await readFile(join(b!.dir, 'f0.txt'), 'utf8').catch(() => '')) === 'changed on a', 'the change of f0.txt on b');
+    await waitFor(async () => (await countFiles(a!.dir)) === 7, 'the confirmed deletes on a');
+    expect(await readFile(join(a!.dir, 'f0.txt'), 'utf8')).toBe('changed on a');
   });
 
   it('lets a few deletes made while the node was down through at once', async () => {

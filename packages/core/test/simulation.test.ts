@@ -32,4 +32,12 @@ describe('deterministic simulation', () => {
   });
 
   it.each(seeds)('seed %i keeps the invariants', check, 120_000);
+
+  // Plans in which a node finds most of its files gone at start-up and holds the deletes: the puller
+  // spun on them (pull, find the path gone, rescan that records nothing, pull again) at one instant.
+  it.each([705, 894])('seed %i (deletes held at start-up) comes to rest and keeps the invariants', async (seed) => {
+    const result = await runSimulation({ seed, steps: 40 });
+    expect(result.trace.some((line) => line.includes('confirm-deletes'))).toBe(true);
+    if (!result.ok) expect.fail(formatFailure(result));
+  }, 120_000);
 });

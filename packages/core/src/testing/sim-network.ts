@@ -107,6 +107,8 @@ export class SimNetwork {
   private groupOf = new Map<string, number>();
   framesSent = 0;
   framesDelivered = 0;
+  /** The last few frames delivered, oldest first, for a failure report. */
+  readonly recentFrames: string[] = [];
   /** Frames that failed to decode: an engine bug. */
   readonly protocolErrors: string[] = [];
 
@@ -231,6 +233,7 @@ export class SimNetwork {
         this.protocolErrors.push(`${from.owner.nodeId}→${to.owner.nodeId}: handshake message after the handshake`);
         return true;
       }
+      this.remember(from, to, `${message.type}${'path' in message ? ` ${message.path}` : ''}`);
       to.owner.emit('message', to, message);
     } else {
       const decoded = decodeBlock(frame.bytes);
@@ -239,8 +242,14 @@ export class SimNetwork {
         this.closeLink(from.link, 'invalid frame');
         return true;
       }
+      this.remember(from, to, `block ${decoded.value.data.byteLength} B`);
       to.owner.emit('block', to, decoded.value);
     }
     return true;
+  }
+
+  private remember(from: SimConnection, to: SimConnection, what: string): void {
+    this.recentFrames.push(`${from.owner.nodeId}→${to.owner.nodeId} ${what}`);
+    if (this.recentFrames.length > 8) this.recentFrames.shift();
   }
 }

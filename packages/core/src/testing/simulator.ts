@@ -13,7 +13,8 @@ import { SimNetwork } from './sim-network';
  * process over MemoryFileSystem, a simulator-driven network and one manual clock. A seed draws a
  * plan of steps (user edits, partitions, cuts, crashes, restarts, clock skew) and, separately,
  * every scheduling choice (which frame is delivered next, how far time moves). At the end the
- * network heals, every node runs, and once nothing moves the invariants are checked.
+ * network heals, every node runs, deletes a node held at start-up are confirmed once all is quiet,
+ * and once nothing moves the invariants are checked.
  *
  * Remaining nondeterminism, not rewritten here: the engine hops through setImmediate (index
  * flush, pull passes), which the simulator follows by settling the event loop between choices;
@@ -56,6 +57,15 @@ const fileNames = ['f0.txt', 'f1.txt', 'f2', 'f3.md', 'f4', 'f5.txt'];
 const startMs = Date.UTC(2024, 0, 1);
 const quietWindowMs = 15_000;
 const quiescenceLimitMs = 15 * 60_000;
+/**
+ * Frames delivered while the clock stands still. The schedule moves time only when no frame is in
+ * flight, so a request loop (a pull retried at once, forever) would otherwise spin at one instant
+ * and never reach a simulated deadline. Busy schedules deliver at most a few hundred.
+ */
+const framesPerInstantMax = 20_000;
+
+/** The engines keep a frame loop going without time moving: reported as a quiescence failure. */
+class FrameLoopError extends Error {}
 
 interface PathPick {
   dir: number;
@@ -291,6 +301,8 @@ export class Simulator {
   private readonly userModes = new Set<number>([0o644, 0o755]);
   private engineErrors = 0;
   private crashes = 0;
+  private instantMs = -1;
+  private framesThisInstant = 0;
   private conflicts = 0;
   private readonly seed: number;
 
@@ -318,11 +330,20 @@ export class Simulator {
       this.network.heal();
       for (const node of this.nodes) if (!node.engine) await this.start(node);
       this.network.connectAll();
-      const quiet = await this.quiesce();
+      let quiet = true;
+      if (this.nodes.some((node) => node.engine?.status().heldDeletes)) {
+        // A node holding deletes must come to rest too; then the operator confirms them.
+        quiet = await this.quiesce();
+        if (quiet) for (const node of this.nodes) await this.confirmHeldDeletes(node);
+        if (quiet) quiet = await this.quiesce();
+      } else quiet = await this.quiesce();
       if (quiet) this.checkInvariants();
     } catch (error) {
-      this.failures.push(`simulator error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      if (error instanceof FrameLoopError) this.failures.push(error.message);
+      else this.failures.push(`simulator error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     } finally {
+      // A fresh frame budget, so the engines can be stopped after a frame loop too.
+      this.instantMs = -1;
       for (const node of this.nodes) await this.stop(node).catch(() => {});
     }
     return {
@@ -412,6 +433,17 @@ export class Simulator {
     if (node.clock) node.clock.dead = true;
   }
 
+  /**
+   * A node holds deletes found at start-up (a mass delete while it was down) until an operator
+   * confirms them; until then its tree differs by design. The operator answers once all is quiet.
+   */
+  private async confirmHeldDeletes(node: SimNode): Promise<void> {
+    const held = node.engine?.status().heldDeletes;
+    if (!node.engine || !held) return;
+    this.log(`${node.id} confirm-deletes (${held.count} held: ${held.reason})`);
+    await this.drive(node.engine.confirmDeletes(), `confirm deletes on ${node.id}`);
+  }
+
   private async crash(node: SimNode): Promise<void> {
     this.crashes++;
     node.fs.crash();
@@ -450,6 +482,22 @@ export class Simulator {
     throw new Error('the engines never settled (a setImmediate loop?)');
   }
 
+  /** Delivers one frame in flight, if any; fails the run when frames flow forever at one instant. */
+  private deliverOne(): boolean {
+    const now = this.clock.now();
+    if (now !== this.instantMs) {
+      this.instantMs = now;
+      this.framesThisInstant = 0;
+    }
+    if (!this.network.deliverOne()) return false;
+    if (++this.framesThisInstant > framesPerInstantMax) {
+      throw new FrameLoopError(
+        `invariant 5 (quiescence): ${framesPerInstantMax} frames delivered at t=${now - startMs}ms without time moving (a request or retry loop); the last: ${this.network.recentFrames.join(', ')}`,
+      );
+    }
+    return true;
+  }
+
   /** Runs the world until `promise` settles: frames are delivered and time moves meanwhile. */
   private async drive<T>(promise: Promise<T>, what: string): Promise<T> {
     let done = false;
@@ -462,7 +510,7 @@ export class Simulator {
       await this.settle();
       if (done) return tracked;
       if (this.clock.now() > deadline) throw new Error(`${what} did not finish in 10 simulated minutes`);
-      if (!this.network.deliverOne()) this.clock.advance(5);
+      if (!this.deliverOne()) this.clock.advance(5);
     }
   }
 
@@ -471,7 +519,7 @@ export class Simulator {
       await this.settle();
       const roll = this.schedule.float();
       if (roll < 0.04) this.network.connectAll();
-      else if (this.network.pendingFrames > 0 && roll < 0.8) this.network.deliverOne();
+      else if (this.network.pendingFrames > 0 && roll < 0.8) this.deliverOne();
       else this.clock.advance(1 + this.schedule.int(roll > 0.98 ? 3000 : 25));
     }
     await this.settle();
@@ -484,7 +532,7 @@ export class Simulator {
     for (;;) {
       await this.settle();
       if (this.network.pendingFrames > 0) {
-        this.network.deliverOne();
+        this.deliverOne();
         continue;
       }
       let activity = this.network.framesSent;
@@ -678,7 +726,7 @@ export class Simulator {
         say(`wait ${action.ms} ms`);
         for (let waited = 0; waited < action.ms; waited += 250) {
           await this.settle();
-          while (this.network.deliverOne()) await this.settle();
+          while (this.deliverOne()) await this.settle();
           this.clock.advance(250);
         }
         return;
