@@ -450,15 +450,20 @@ class Engine implements SyncNode {
       return { code: 'NOT_FOUND', message: 'no such block in the current version' };
     }
     if (!(await ctx.folder.parentsAreDirs(request.path))) return { code: 'NOT_FOUND', message: 'path no longer reachable' };
+    // Unfilled memory: a short read must never be sent.
     const data = allocBlockPayload(block.size);
+    let filled = 0;
     try {
       const handle = await ctx.fs.openRead(ctx.folder.abs(request.path));
       try {
-        await readFull(handle, data, block.offset);
+        filled = await readFull(handle, data, block.offset);
       } finally {
         await handle.close();
       }
     } catch {
+      filled = -1;
+    }
+    if (filled !== block.size) {
       scanner.enqueue(request.path);
       return { code: 'CHANGED', message: 'file could not be read' };
     }

@@ -61,9 +61,11 @@ const framedPayloads = new WeakMap<Uint8Array, Uint8Array>();
  * A buffer for one block's bytes with room for the frame header in front of it: a sender that
  * reads the block from disk straight into it has `encodeBlock` write the header in place instead
  * of copying the block into a new frame (a copy of everything sent, and a fresh allocation each).
+ * Not zero-filled (zeroing and faulting in fresh pages cost more than the read): the caller must
+ * fill every byte, or not send it.
  */
 export function allocBlockPayload(size: number): Uint8Array {
-  const frame = new Uint8Array(BLOCK_HEADER_BYTES + size);
+  const frame = Buffer.allocUnsafeSlow(BLOCK_HEADER_BYTES + size);
   const payload = frame.subarray(BLOCK_HEADER_BYTES);
   framedPayloads.set(payload, frame);
   return payload;
