@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { chmod, mkdir, readFile, readdir, rename, rm, stat, symlink, readlink, writeFile, lstat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Cluster, waitFor, readTree } from './cluster';
 import { NodeFileSystem } from '../src/node-file-system';
@@ -183,6 +184,36 @@ describe('engine over real WebSockets', () => {
     expect(await readdir(join(b.dir, '.sync', 'versions')).catch(() => [])).toEqual([]);
     expect(b.node.status().bytesReceived - before.bytesReceived).toBeLessThan(64 * 1024);
     expect(b.node.status().bytesReused - before.bytesReused).toBe(data.length);
+  });
+
+  it('keeps a local edit that lands while a rename arrives: the old file is not moved, the edit survives', async () => {
+    let armed = false;
+    const edit = randomBytes(3000);
+    // Stands for a user who saves the old path just as the puller checks it before moving it.
+    class RacingFileSystem extends NodeFileSystem {
+      override lstat(path: string): ReturnType<NodeFileSystem['lstat']> {
+        if (armed && path.endsWith(`${'/'}big.bin`) && !path.includes('moved')) {
+          armed = false;
+          writeFileSync(path, edit);
+        }
+        return super.lstat(path);
+      }
+    }
+    const a = await cluster.add('a');
+    const b = await cluster.add('b', { peers: ['a'], fileSystem: new RacingFileSystem() });
+    const data = randomBytes(2 * 1024 * 1024);
+    await writeFile(join(a.dir, 'big.bin'), data);
+    await waitFor(async () => (await exists(join(b.dir, 'big.bin'))) && (await cluster.converged()), 'the big file');
+    await mkdir(join(a.dir, 'moved'));
+    armed = true;
+    await rename(join(a.dir, 'big.bin'), join(a.dir, 'moved/big.bin'));
+    await waitFor(async () => (await readFile(join(b.dir, 'moved/big.bin')).catch(() => null))?.equals(data) ?? false, 'the renamed file on b');
+    await waitFor(() => cluster.converged(), 'convergence');
+    expect(armed).toBe(false);
+    // The edit made on b is on both nodes, at its own path (a change beats the delete).
+    expect((await readFile(join(b.dir, 'big.bin'))).equals(edit)).toBe(true);
+    expect((await readFile(join(a.dir, 'big.bin'))).equals(edit)).toBe(true);
+    expect((await readFile(join(a.dir, 'moved/big.bin'))).equals(data)).toBe(true);
   });
 
   it('shrinks a large file from its local copy: the kept blocks are not sent again', async () => {
