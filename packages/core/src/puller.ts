@@ -245,8 +245,11 @@ export class Puller {
       const fromAbs = this.ctx.folder.abs(from.path);
       const abs = this.ctx.folder.abs(path);
       await this.ctx.fs.rename(fromAbs, abs);
-      if (source.mode !== (target.mode & 0o7777)) await this.ctx.fs.chmod(abs, target.mode & 0o7777);
-      if (source.mtimeMs !== target.mtimeMs) await this.ctx.fs.utimes(abs, target.mtimeMs);
+      const modeDiffers = source.mode !== (target.mode & 0o7777);
+      const mtimeDiffers = source.mtimeMs !== target.mtimeMs;
+      if (modeDiffers) await this.ctx.fs.chmod(abs, target.mode & 0o7777);
+      if (mtimeDiffers) await this.ctx.fs.utimes(abs, target.mtimeMs);
+      if (modeDiffers || mtimeDiffers) await this.syncFile(abs);
       // Durable before the index records either path, as for any commit.
       await Promise.all([this.ctx.folder.syncDir(dirname(abs)), this.ctx.folder.syncDir(dirname(fromAbs))]);
       // The fingerprint of the file as checked, not as found now: a write that slipped in since is
@@ -318,6 +321,8 @@ export class Puller {
 
   private async writeFile(plan: PathPlan): Promise<{ outcome: Outcome; bytes: number }> {
     const { path, local, target } = plan;
+    const revived = await this.reviveKept(plan);
+    if (revived) return { outcome: revived, bytes: 0 };
     const sources = this.peers.sourcesFor(path, target.hash);
     if (sources.length === 0 && !this.canAssembleLocally(target)) return { outcome: 'retry', bytes: 0 };
     await this.ctx.folder.ensureParents(path);
@@ -328,6 +333,40 @@ export class Puller {
       return { outcome, bytes: fetched.bytesFromPeers };
     } finally {
       this.inFlight--;
+    }
+  }
+
+  /**
+   * The delete of a rename came first (its file went to the versions dir); now its create: rename
+   * the kept file back rather than copy it. Null when no kept file holds exactly this content.
+   */
+  private async reviveKept(plan: PathPlan): Promise<Outcome | null> {
+    const { path, local, target } = plan;
+    if (target.blocks.length < reviveBlocksMin) return null;
+    const kept = await this.versions.takeWhole(target.blocks, target.size);
+    if (!kept) return null;
+    await this.ctx.folder.ensureParents(path);
+    const temp = this.ctx.folder.tempPath(this.ctx.random.id(12));
+    try {
+      await this.ctx.fs.rename(kept, temp);
+    } catch {
+      return null;
+    }
+    await this.ctx.fs.chmod(temp, target.mode & 0o7777);
+    await this.ctx.fs.utimes(temp, target.mtimeMs);
+    await this.syncFile(temp);
+    const stat = await this.ctx.fs.lstat(temp);
+    this.ctx.counters.bytesReused += target.size;
+    return this.commit(path, local, temp, target, stat?.ino ?? 0, stat ?? undefined);
+  }
+
+  /** Makes a changed mode or mtime durable (the data already is) before the index records it. */
+  private async syncFile(abs: string): Promise<void> {
+    const handle = await this.ctx.fs.openUpdate(abs);
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
     }
   }
 
@@ -456,6 +495,9 @@ export class Puller {
     await Promise.all(dirs.map((dir) => this.ctx.folder.syncDir(dir).catch(() => {})));
   }
 }
+
+/** Smaller files are copied from a kept version as usual: the kept version stays. */
+const reviveBlocksMin = 8;
 
 /**
  * Pairs each new file with a deleted file of the same content, when the local copy of the deleted

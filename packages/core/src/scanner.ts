@@ -279,7 +279,10 @@ export class Scanner {
     const wasFile = isLive(before) && before.type === 'file';
     if (wasFile && sameFingerprint(before.disk, stat) && before.mode === stat.mode) return;
     const moved = wasFile ? null : await this.movedHere(path, stat);
-    const digest = moved ?? (await hashFile(this.ctx.fs, this.ctx.folder.abs(path), stat.size));
+    const digest = moved?.digest ?? (await hashFile(this.ctx.fs, this.ctx.folder.abs(path), stat.size));
+    // The old path's delete is made durable now and announced with the new path (below), so a
+    // peer sees both in one batch and can rename its copy instead of copying it.
+    if (moved?.from) await this.syncNearestDir(moved.from.path);
     const after = await this.ctx.folder.stat(path);
     // Still being written (or replaced) while we hashed: wait for it to settle.
     if (!after || after.type !== 'file' || !sameFingerprint(fingerprint(stat), after) || digest.size !== stat.size) {
@@ -296,6 +299,7 @@ export class Scanner {
       return;
     }
     this.publish(path, before, { type: 'file', size: stat.size, mtimeMs: stat.mtimeMs, mode: stat.mode, hash: digest.hash, blocks: digest.blocks }, stat);
+    if (moved?.from && this.ctx.index.get(moved.from.path) === moved.from) this.tombstone(moved.from);
   }
 
   /**
@@ -303,13 +307,15 @@ export class Scanner {
    * longer at its old path was moved here: its content is the indexed one (the same trust a
    * restart puts in an unchanged fingerprint), so it is not read and hashed again.
    */
-  private async movedHere(path: string, stat: FileStat): Promise<FileDigest | null> {
+  private async movedHere(path: string, stat: FileStat): Promise<{ digest: FileDigest; from: LocalRecord | null } | null> {
     if (stat.size < movedFileBytesMin) return null;
     for (const record of this.ctx.index.values()) {
       if (!isLive(record) || record.type !== 'file' || record.path === path || !sameFingerprint(record.disk, stat)) continue;
       const atOldPath = await this.ctx.folder.stat(record.path).catch(() => null);
       if (atOldPath && atOldPath.ino === stat.ino) return null; // a hard link, not a move
-      return { size: record.size, hash: record.hash, blocks: record.blocks };
+      const digest = { size: record.size, hash: record.hash, blocks: record.blocks };
+      // Something new at the old path is that path's own change, scanned on its own.
+      return { digest, from: atOldPath === null ? record : null };
     }
     return null;
   }

@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import type { EngineContext } from './context';
 import { errnoCode } from './errors';
+import { sameFingerprint } from './record';
+import type { DiskFingerprint } from './record';
 
 interface KeptFile {
   abs: string;
@@ -22,6 +24,8 @@ export interface VersionsOptions {
 export class Versions {
   /** Block hash → a kept copy that holds it (reused by the puller before asking peers). */
   private readonly blocks = new Map<string, { abs: string; offset: number; size: number }>();
+  /** What each kept copy looked like when kept: a copy still like that can be taken back whole. */
+  private readonly fingerprints = new Map<string, DiskFingerprint>();
 
   constructor(
     private readonly ctx: EngineContext,
@@ -43,7 +47,32 @@ export class Versions {
       return false;
     }
     for (const block of blocks) this.blocks.set(block.hash, { abs: destination, offset: block.offset, size: block.size });
+    const stat = await this.ctx.fs.lstat(destination).catch(() => null);
+    if (stat) this.fingerprints.set(destination, { size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino });
     return true;
+  }
+
+  /**
+   * A kept copy holding exactly this content (every block at its offset, the same size) and
+   * unchanged since it was kept: the delete of a rename arrived before its create. It is handed
+   * over to be renamed back into place, and is no longer a kept version. Null if there is none.
+   */
+  async takeWhole(blocks: readonly { offset: number; size: number; hash: string }[], size: number): Promise<string | null> {
+    const abs = blocks.length > 0 ? this.blocks.get(blocks[0]!.hash)?.abs : undefined;
+    if (abs === undefined) return null;
+    const holdsAll = blocks.every((block) => {
+      const source = this.blocks.get(block.hash);
+      return source !== undefined && source.abs === abs && source.offset === block.offset;
+    });
+    const stat = holdsAll ? await this.ctx.fs.lstat(abs).catch(() => null) : null;
+    if (!stat || stat.size !== size || !sameFingerprint(this.fingerprints.get(abs), stat)) return null;
+    this.forget(abs);
+    return abs;
+  }
+
+  private forget(abs: string): void {
+    this.fingerprints.delete(abs);
+    for (const [hash, source] of this.blocks) if (source.abs === abs) this.blocks.delete(hash);
   }
 
   blockSource(hash: string): { abs: string; offset: number; size: number } | undefined {
@@ -62,7 +91,7 @@ export class Versions {
       if (file.keptAt >= cutoff && total <= this.options.bytesMax) break;
       await this.ctx.fs.unlink(file.abs).catch(() => {});
       total -= file.size;
-      for (const [hash, source] of this.blocks) if (source.abs === file.abs) this.blocks.delete(hash);
+      this.forget(file.abs);
     }
   }
 

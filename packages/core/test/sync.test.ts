@@ -186,6 +186,23 @@ describe('engine over real WebSockets', () => {
     expect(b.node.status().bytesReused - before.bytesReused).toBe(data.length);
   });
 
+  it('takes a deleted large file back from the versions dir when its content reappears at another path (the delete of a rename came first)', async () => {
+    const a = await cluster.add('a');
+    const b = await cluster.add('b', { peers: ['a'] });
+    const data = randomBytes(2 * 1024 * 1024);
+    await writeFile(join(a.dir, 'big.bin'), data);
+    await waitFor(async () => (await exists(join(b.dir, 'big.bin'))) && (await cluster.converged()), 'the big file');
+    const inode = (await stat(join(b.dir, 'big.bin'))).ino;
+    await rm(join(a.dir, 'big.bin'));
+    await waitFor(async () => (await readdir(join(b.dir, '.sync', 'versions')).catch(() => [])).length === 1, 'the delete kept as a version on b');
+    const before = b.node.status();
+    await writeFile(join(a.dir, 'again.bin'), data);
+    await waitFor(async () => (await readFile(join(b.dir, 'again.bin')).catch(() => null))?.equals(data) ?? false, 'the same content at a new path');
+    expect((await stat(join(b.dir, 'again.bin'))).ino).toBe(inode);
+    expect(await readdir(join(b.dir, '.sync', 'versions'))).toEqual([]);
+    expect(b.node.status().bytesReceived - before.bytesReceived).toBe(0);
+  });
+
   it('keeps a local edit that lands while a rename arrives: the old file is not moved, the edit survives', async () => {
     let armed = false;
     const edit = randomBytes(3000);
