@@ -343,6 +343,8 @@ export class Puller {
   private async reviveKept(plan: PathPlan): Promise<Outcome | null> {
     const { path, local, target } = plan;
     if (target.blocks.length < reviveBlocksMin) return null;
+    // Checked before the kept copy is taken, so a path the user changed meanwhile leaves it kept.
+    if (!(await this.diskMatches(path, local))) return 'rescan';
     const kept = await this.versions.takeWhole(target.blocks, target.size);
     if (!kept) return null;
     await this.ctx.folder.ensureParents(path);
