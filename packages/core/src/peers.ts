@@ -49,6 +49,8 @@ export interface PeersOptions {
   onRecords(paths: string[], peerId: string): void;
   onConnected(peerId: string): void;
   serveBlock(request: RequestMessage): Promise<Uint8Array | { code: 'NOT_FOUND' | 'CHANGED' | 'IO'; message: string }>;
+  /** Told when the transport is done with a block `serveBlock` returned: its buffer may be reused. */
+  releaseBlock?(data: Uint8Array): void;
   /** Files of this node up to this size are pushed with their announcement (0: never). */
   pushFileBytesMax: number;
   /** Bytes pushed with one announcement batch at most, and bytes of pushed blocks kept for the puller. */
@@ -255,7 +257,7 @@ export class Peers {
       const result = await this.options.serveBlock(request);
       if (result instanceof Uint8Array) {
         this.ctx.counters.bytesSent += result.byteLength;
-        await link.connection.sendBlock(request.id, result);
+        await link.connection.sendBlock(request.id, result, () => this.options.releaseBlock?.(result));
       } else {
         await link.connection.send({ type: 'error', id: request.id, code: result.code, message: result.message });
       }
@@ -342,7 +344,7 @@ export class Peers {
       if (!(data instanceof Uint8Array)) continue;
       budget -= data.byteLength;
       this.ctx.counters.bytesSent += data.byteLength;
-      sends.push(link.connection.sendBlock(PUSHED_BLOCK_ID, data));
+      sends.push(link.connection.sendBlock(PUSHED_BLOCK_ID, data, () => this.options.releaseBlock?.(data)));
     }
     await Promise.all(sends);
   }

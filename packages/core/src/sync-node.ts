@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { resolve as resolvePath, join } from 'node:path';
 import { conflictPolicies } from '@sync/conflict';
 import type { ConflictPolicy } from '@sync/conflict';
-import { allocBlockPayload, blockSizeFor } from '@sync/protocol';
+import { blockSizeFor } from '@sync/protocol';
 import type { RequestMessage } from '@sync/protocol';
 import { IgnoreRules, createWatcher, defaultIgnoreFileName } from '@sync/watcher';
 import type { Watcher, WatchEvent } from '@sync/watcher';
@@ -26,6 +26,7 @@ import { Versions } from './versions';
 import { isLive, sameFingerprint } from './record';
 import { loadIndexId, loadNodeId, prepareStateDir } from './state-dir';
 import { readFull } from './hashing';
+import { BlockPool } from './block-pool';
 
 export interface EngineLimits {
   quietPeriodMs: number;
@@ -80,6 +81,8 @@ export const defaultEngineLimits: Readonly<EngineLimits> = Object.freeze({
 
 /** Kept versions are pruned at start and then this often. */
 const versionsPruneIntervalMs = 3600_000;
+/** Served-block buffers kept for reuse: a receiver's window of one file (8 MiB). */
+const blockPoolBytesMax = 8 * 1024 * 1024;
 
 export interface WatcherFactoryOptions {
   root: string;
@@ -284,6 +287,7 @@ class Engine implements SyncNode {
         if (peers && peers.recordsFor(path).length > 0) puller?.markDirty([path]);
       },
     });
+    const blockPool = new BlockPool(blockPoolBytesMax);
     peers = new Peers(ctx, {
       requestTimeoutMs: this.limits.requestTimeoutMs,
       servedRequestsMax: this.limits.servedRequestsMax,
@@ -292,7 +296,8 @@ class Engine implements SyncNode {
       pushBatchBytesMax: this.limits.pushBatchBytesMax,
       onRecords: (paths) => puller?.markDirty(paths),
       onConnected: () => puller?.retryWaiting(),
-      serveBlock: (request) => this.serveBlock(ctx, scanner, request),
+      serveBlock: (request) => this.serveBlock(ctx, scanner, blockPool, request),
+      releaseBlock: (data) => blockPool.give(data),
     });
     puller = new Puller(ctx, peers, versions, scanner, {
       transfersInFlightMax: this.limits.transfersInFlightMax,
@@ -439,7 +444,12 @@ class Engine implements SyncNode {
     return IgnoreRules.fromText(data ? new TextDecoder().decode(data) : '');
   }
 
-  private async serveBlock(ctx: EngineContext, scanner: Scanner, request: RequestMessage): Promise<Uint8Array | { code: 'NOT_FOUND' | 'CHANGED' | 'IO'; message: string }> {
+  private async serveBlock(
+    ctx: EngineContext,
+    scanner: Scanner,
+    pool: BlockPool,
+    request: RequestMessage,
+  ): Promise<Uint8Array | { code: 'NOT_FOUND' | 'CHANGED' | 'IO'; message: string }> {
     const record = ctx.index.get(request.path);
     if (!isLive(record) || record.type !== 'file' || ctx.folder.isForbidden(request.path) || ctx.isIgnored(request.path, false)) {
       return { code: 'NOT_FOUND', message: 'no such file in the index' };
@@ -450,8 +460,8 @@ class Engine implements SyncNode {
       return { code: 'NOT_FOUND', message: 'no such block in the current version' };
     }
     if (!(await ctx.folder.parentsAreDirs(request.path))) return { code: 'NOT_FOUND', message: 'path no longer reachable' };
-    // Unfilled memory: a short read must never be sent.
-    const data = allocBlockPayload(block.size);
+    // Unfilled memory (fresh or reused): a short read must never be sent.
+    const data = pool.take(block.size);
     let filled = 0;
     try {
       const handle = await ctx.fs.openRead(ctx.folder.abs(request.path));
@@ -464,6 +474,7 @@ class Engine implements SyncNode {
       filled = -1;
     }
     if (filled !== block.size) {
+      pool.give(data);
       scanner.enqueue(request.path);
       return { code: 'CHANGED', message: 'file could not be read' };
     }
@@ -471,6 +482,7 @@ class Engine implements SyncNode {
     // changed since it was indexed, which saves the sender a second SHA-256 pass over all it serves.
     const after = await ctx.fs.lstat(ctx.folder.abs(request.path)).catch(() => null);
     if (!after || !sameFingerprint(record.disk, after)) {
+      pool.give(data);
       scanner.enqueue(request.path);
       return { code: 'CHANGED', message: 'file changed on disk' };
     }

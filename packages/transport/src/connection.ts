@@ -14,7 +14,11 @@ export interface Connection {
   readonly closed: boolean;
   /** Resolves when the frame is queued below the high-water mark; rejects with `CLOSED` once closed. */
   send(message: AppMessage): Promise<void>;
-  sendBlock(id: number, data: Uint8Array): Promise<void>;
+  /**
+   * `released`, if given, is called once the transport holds no reference to `data`, so its buffer
+   * may be reused; a transport that hands frames over by reference never calls it.
+   */
+  sendBlock(id: number, data: Uint8Array, released?: () => void): Promise<void>;
   /** Tells the peer why (a `close` message), then closes. */
   close(reason: string): void;
 }

@@ -6,7 +6,8 @@
 export interface FrameSocket {
   /** Resolves once the frame has been handed to the network (or the socket closed). */
   sendText(text: string): Promise<void>;
-  sendBinary(data: Uint8Array): Promise<void>;
+  /** `released`, if given, is called once the socket holds no reference to `data` (maybe never). */
+  sendBinary(data: Uint8Array, released?: () => void): Promise<void>;
   /** Bytes queued but not yet written. */
   readonly bufferedAmount: number;
   close(reason: string): void;

@@ -80,9 +80,9 @@ export class PeerSession implements Connection {
     return this.socket.sendText(encodeMessage(message));
   }
 
-  sendBlock(id: number, data: Uint8Array): Promise<void> {
+  sendBlock(id: number, data: Uint8Array, released?: () => void): Promise<void> {
     if (this.state !== 'open') return Promise.reject(this.closedError());
-    return this.socket.sendBinary(encodeBlock(id, data));
+    return this.socket.sendBinary(encodeBlock(id, data), released);
   }
 
   close(reason: string): void {

@@ -48,8 +48,8 @@ export class WsFrameSocket implements FrameSocket {
     return this.send(text, false);
   }
 
-  sendBinary(data: Uint8Array): Promise<void> {
-    return this.send(data, true);
+  sendBinary(data: Uint8Array, released?: () => void): Promise<void> {
+    return this.send(data, true, released);
   }
 
   close(reason: string): void {
@@ -72,11 +72,13 @@ export class WsFrameSocket implements FrameSocket {
     else this.held.push(() => deliver(this.handlers!));
   }
 
-  private send(data: string | Uint8Array, binary: boolean): Promise<void> {
+  private send(data: string | Uint8Array, binary: boolean, released?: () => void): Promise<void> {
     if (this.ws.readyState !== WebSocket.OPEN) return Promise.resolve();
     return new Promise((resolve) => {
       let waiting = false;
+      // ws calls back once the bytes are written out (or failed): either way it is done with them.
       this.ws.send(data, { binary }, () => {
+        released?.();
         if (waiting) resolve();
       });
       if (this.ws.bufferedAmount < this.options.highWaterMarkBytes) resolve();
