@@ -241,7 +241,10 @@ export class Puller {
       if (isLive(local) && local.type !== 'file') return null;
       await this.ctx.folder.ensureParents(path);
       if (!(await this.diskMatches(path, local))) return 'rescan';
-      if (isLive(local)) await this.versions.keep(path, local.blocks, true);
+      if (isLive(local)) {
+        await this.versions.keep(path, local.blocks, true);
+        if (!(await this.diskMatches(path, local))) return 'rescan';
+      }
       const fromAbs = this.ctx.folder.abs(from.path);
       const abs = this.ctx.folder.abs(path);
       await this.ctx.fs.rename(fromAbs, abs);
@@ -395,6 +398,11 @@ export class Puller {
         await this.ctx.fs.rmdir(abs);
       } else if (isLive(local) && local.type === 'file') {
         await this.versions.keep(path, local.blocks, true);
+        // Keeping the version took several calls: a user write in that time must not be replaced.
+        if (!(await this.diskMatches(path, local))) {
+          await this.ctx.fs.unlink(temp).catch(() => {});
+          return 'rescan';
+        }
       }
       const finalStat = stat ?? (await this.ctx.fs.lstat(temp));
       await this.ctx.fs.rename(temp, abs);

@@ -203,6 +203,31 @@ describe('engine over real WebSockets', () => {
     expect(b.node.status().bytesReceived - before.bytesReceived).toBe(0);
   });
 
+  it('does not replace a file the user writes while the replaced version is being kept', async () => {
+    let armed = false;
+    // Stands for a user who saves the file just as the puller, about to replace it, keeps its old version.
+    class RacingFileSystem extends NodeFileSystem {
+      override async link(existing: string, newPath: string): Promise<void> {
+        await super.link(existing, newPath);
+        if (armed && existing.endsWith('/notes.txt')) {
+          armed = false;
+          writeFileSync(existing, 'written on b while the pull committed');
+        }
+      }
+    }
+    const a = await cluster.add('a');
+    const b = await cluster.add('b', { peers: ['a'], fileSystem: new RacingFileSystem() });
+    await writeFile(join(a.dir, 'notes.txt'), 'first');
+    await waitFor(async () => (await contentOf(join(b.dir, 'notes.txt'))) === 'first' && (await cluster.converged()), 'the first version');
+    armed = true;
+    await writeFile(join(a.dir, 'notes.txt'), 'edited on a');
+    await waitFor(() => cluster.converged(), 'convergence');
+    expect(armed).toBe(false);
+    const contents = await Promise.all((await readdir(b.dir)).filter((name) => name.startsWith('notes')).map((name) => contentOf(join(b.dir, name))));
+    expect(contents).toContain('written on b while the pull committed');
+    expect(contents).toContain('edited on a');
+  });
+
   it('keeps a local edit that lands while a rename arrives: the old file is not moved, the edit survives', async () => {
     let armed = false;
     const edit = randomBytes(3000);
