@@ -241,10 +241,7 @@ export class Puller {
       if (isLive(local) && local.type !== 'file') return null;
       await this.ctx.folder.ensureParents(path);
       if (!(await this.diskMatches(path, local))) return 'rescan';
-      if (isLive(local)) {
-        await this.versions.keep(path, local.blocks, true);
-        if (!(await this.diskMatches(path, local))) return 'rescan';
-      }
+      if (isLive(local) && !(await this.keepReplaced(path, local))) return 'rescan';
       const fromAbs = this.ctx.folder.abs(from.path);
       const abs = this.ctx.folder.abs(path);
       await this.ctx.fs.rename(fromAbs, abs);
@@ -365,6 +362,15 @@ export class Puller {
     return this.commit(path, local, temp, target, stat?.ino ?? 0, stat ?? undefined);
   }
 
+  /**
+   * Keeps the file about to be replaced as a version, then checks the disk again: keeping took
+   * several calls, and a user write in that time must not be replaced. False if one slipped in.
+   */
+  private async keepReplaced(path: string, local: LocalRecord): Promise<boolean> {
+    await this.versions.keep(path, local.blocks, true);
+    return this.diskMatches(path, local);
+  }
+
   /** Makes a changed mode or mtime durable (the data already is) before the index records it. */
   private async syncFile(abs: string): Promise<void> {
     const handle = await this.ctx.fs.openUpdate(abs);
@@ -396,13 +402,9 @@ export class Puller {
       }
       if (isLive(local) && local.type === 'dir') {
         await this.ctx.fs.rmdir(abs);
-      } else if (isLive(local) && local.type === 'file') {
-        await this.versions.keep(path, local.blocks, true);
-        // Keeping the version took several calls: a user write in that time must not be replaced.
-        if (!(await this.diskMatches(path, local))) {
-          await this.ctx.fs.unlink(temp).catch(() => {});
-          return 'rescan';
-        }
+      } else if (isLive(local) && local.type === 'file' && !(await this.keepReplaced(path, local))) {
+        await this.ctx.fs.unlink(temp).catch(() => {});
+        return 'rescan';
       }
       const finalStat = stat ?? (await this.ctx.fs.lstat(temp));
       await this.ctx.fs.rename(temp, abs);

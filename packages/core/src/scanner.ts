@@ -228,7 +228,7 @@ export class Scanner {
   private async unchangedFile(path: string, before: LocalRecord | undefined): Promise<boolean> {
     if (!isLive(before) || before.type !== 'file' || !before.disk) return false;
     const stat = await this.ctx.fs.lstat(this.ctx.folder.abs(path));
-    return stat !== null && stat.type === 'file' && sameFingerprint(before.disk, stat) && stat.mode === before.mode;
+    return stat !== null && stat.type === 'file' && isAsIndexed(before, stat);
   }
 
   private retryLater(path: string, error: unknown): void {
@@ -277,7 +277,7 @@ export class Scanner {
 
   private async scanFile(path: string, stat: FileStat, before: LocalRecord | undefined): Promise<void> {
     const wasFile = isLive(before) && before.type === 'file';
-    if (wasFile && sameFingerprint(before.disk, stat) && before.mode === stat.mode) return;
+    if (wasFile && isAsIndexed(before, stat)) return;
     const moved = wasFile ? null : await this.movedHere(path, stat);
     const digest = moved?.digest ?? (await hashFile(this.ctx.fs, this.ctx.folder.abs(path), stat.size));
     // The old path's delete is made durable now and announced with the new path (below), so a
@@ -395,6 +395,11 @@ export class Scanner {
     this.ctx.counters.errors++;
     this.ctx.events.emit('error', new SyncError('IO', `scanning ${path || '.'} failed: ${String(error)}`, { cause: error, path }));
   }
+}
+
+/** Same fingerprint and mode as the record: the file is unchanged and needs no reading. */
+function isAsIndexed(before: LocalRecord, stat: FileStat): boolean {
+  return sameFingerprint(before.disk, stat) && stat.mode === before.mode;
 }
 
 export function fingerprint(stat: FileStat): LocalRecord['disk'] {
