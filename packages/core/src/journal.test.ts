@@ -61,6 +61,20 @@ describe('IndexJournal + LocalIndex', () => {
     await reopened.journal.close();
   });
 
+  it('cuts a torn line off at its first byte, so the next line starts clean (multi-byte names before it)', async () => {
+    const { journal, records } = await IndexJournal.open(fs, dir);
+    const index = new LocalIndex(records, journal, 'idx-00000001');
+    index.publish(file('café/ünï.txt', 'a'.repeat(64)));
+    await journal.close();
+    await appendFile(join(dir, 'index.journal'), '{"path":"torn","ty');
+    const reopened = await IndexJournal.open(fs, dir);
+    new LocalIndex(reopened.records, reopened.journal, 'idx-00000001').publish(file('next', 'b'.repeat(64)));
+    await reopened.journal.close();
+    const again = await IndexJournal.open(fs, dir);
+    expect([...again.records.keys()]).toEqual(['café/ünï.txt', 'next']);
+    await again.journal.close();
+  });
+
   it('compacts into a snapshot without losing or regressing records', async () => {
     const { journal, records } = await IndexJournal.open(fs, dir);
     const index = new LocalIndex(records, journal, 'idx-00000001');
@@ -81,6 +95,33 @@ describe('IndexJournal + LocalIndex', () => {
     expect(index.blockLocations('a'.repeat(64))).toEqual([{ path: 'x', offset: 0, size: 3 }]);
     index.publish({ ...file('x', 'b'.repeat(64)), version: { n: 2 } });
     expect(index.blockLocations('a'.repeat(64))).toEqual([]);
+    await journal.close();
+  });
+
+  it('keeps every copy of a block that several files hold, down to the last', async () => {
+    const { journal, records } = await IndexJournal.open(fs, dir);
+    const index = new LocalIndex(records, journal, 'idx-00000001');
+    for (const path of ['x', 'y', 'z']) index.publish(file(path, 'a'.repeat(64)));
+    expect(index.blockLocations('a'.repeat(64)).map((location) => location.path)).toEqual(['x', 'y', 'z']);
+    index.publish({ ...file('y', 'b'.repeat(64)), version: { n: 2 } });
+    expect(index.blockLocations('a'.repeat(64)).map((location) => location.path)).toEqual(['x', 'z']);
+    index.publish({ ...file('x', 'b'.repeat(64)), version: { n: 2 } });
+    expect(index.blockLocations('a'.repeat(64))).toEqual([{ path: 'z', offset: 0, size: 3 }]);
+    expect(index.blockLocations('b'.repeat(64)).map((location) => location.path)).toEqual(['y', 'x']);
+    index.publish({ ...file('z', 'b'.repeat(64)), version: { n: 2 } });
+    expect(index.blockLocations('a'.repeat(64))).toEqual([]);
+    await journal.close();
+  });
+
+  it('answers "everything after N" with the latest records once superseded log entries are dropped', async () => {
+    const { journal, records } = await IndexJournal.open(fs, dir);
+    const index = new LocalIndex(records, journal, 'idx-00000001');
+    index.publish(file('kept', 'a'.repeat(64)));
+    for (let i = 2; i <= 3000; i++) index.publish({ ...file(`f${i % 10}`, 'a'.repeat(64)), version: { n: i } });
+    expect(index.sequence).toBe(3000);
+    expect(index.since(0).map((record) => record.sequence)).toEqual([1, 2991, 2992, 2993, 2994, 2995, 2996, 2997, 2998, 2999, 3000]);
+    expect(index.since(0)[0]?.path).toBe('kept');
+    expect(index.since(2995).map((record) => record.path)).toEqual(['f6', 'f7', 'f8', 'f9', 'f0']);
     await journal.close();
   });
 

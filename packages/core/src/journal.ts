@@ -2,15 +2,15 @@ import { join } from 'node:path';
 import type { FileSystem, WriteHandle } from './ports';
 import type { LocalRecord } from './record';
 import { SyncError } from './errors';
-import { fileHashOf } from './hashing';
+import { decodeJournalLine, encodeJournalLine } from './journal-line';
 
 const journalName = 'index.journal';
 const snapshotName = 'index.snapshot';
 const utf8 = new TextEncoder();
-const utf8Decoder = new TextDecoder();
+const newline = 0x0a;
 
 /**
- * The durable index: an append-only journal of JSON lines over a periodic snapshot.
+ * The durable index: an append-only journal of JSON lines (`encodeJournalLine`) over a periodic snapshot.
  * A line is fsynced before any peer hears of it (so neither SIGKILL nor power loss takes back what was
  * announced); other lines are fsynced on a timer and at stop. A torn last line is ignored.
  */
@@ -41,7 +41,7 @@ export class IndexJournal {
   }
 
   append(record: LocalRecord): void {
-    this.pending.push(JSON.stringify(record));
+    this.pending.push(encodeJournalLine(record));
   }
 
   /** Hands pending lines to the kernel. Callers await this before announcing records. */
@@ -74,7 +74,7 @@ export class IndexJournal {
   async compact(records: Iterable<LocalRecord>): Promise<void> {
     await this.sync();
     const lines: string[] = [];
-    for (const record of records) lines.push(JSON.stringify(record));
+    for (const record of records) lines.push(encodeJournalLine(record));
     await this.fs.writeFileAtomic(join(this.stateDir, snapshotName), utf8.encode(lines.length ? `${lines.join('\n')}\n` : ''));
     // Lines written while the snapshot was taken are already in `records`; replay keeps the newest.
     await this.writing;
@@ -91,31 +91,28 @@ export class IndexJournal {
 async function replay(fs: FileSystem, path: string, records: Map<string, LocalRecord>, truncateTorn = false): Promise<number> {
   const data = await fs.readFile(path);
   if (!data || data.byteLength === 0) return 0;
-  const text = utf8Decoder.decode(data);
+  // Decoded line by line: one string of the whole journal (tens of MB at 100,000 files) took twice as long.
+  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   let count = 0;
   let offset = 0;
-  while (offset < text.length) {
-    const end = text.indexOf('\n', offset);
+  while (offset < bytes.length) {
+    const end = bytes.indexOf(newline, offset);
     if (end === -1) break; // torn last line: the write never completed
-    const line = text.slice(offset, end);
+    const start = offset;
     offset = end + 1;
-    if (line.length === 0) continue;
-    let record: LocalRecord;
+    if (end === start) continue;
+    let record: LocalRecord | null;
     try {
-      record = JSON.parse(line) as LocalRecord;
+      record = decodeJournalLine(bytes.toString('utf8', start, end));
     } catch (cause) {
       throw new SyncError('INDEX_CORRUPT', `unreadable line in ${path}`, { cause });
     }
-    // Indexes written before file hashes were made from block hashes (`fileHashOf`) carry a hash
-    // of the bytes for files of several blocks: the blocks still hold, so the hash follows from them.
-    if (!record.deleted && record.type === 'file' && record.blocks.length > 1) record.hash = fileHashOf(record.blocks);
+    if (!record) throw new SyncError('INDEX_CORRUPT', `a line of ${path} is not a record`);
     const existing = records.get(record.path);
     // Equal sequence: a later fingerprint-only update of the same version.
     if (!existing || record.sequence >= existing.sequence) records.set(record.path, record);
     count++;
   }
-  if (truncateTorn && offset < text.length) {
-    await fs.truncate(path, utf8.encode(text.slice(0, offset)).byteLength);
-  }
+  if (truncateTorn && offset < bytes.length) await fs.truncate(path, offset);
   return count;
 }

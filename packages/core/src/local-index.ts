@@ -2,11 +2,6 @@ import type { LocalRecord } from './record';
 import { isLive, isInside } from './record';
 import type { IndexJournal } from './journal';
 
-interface LogEntry {
-  sequence: number;
-  path: string;
-}
-
 /** Where a block's bytes can be read locally. */
 export interface BlockLocation {
   path: string;
@@ -20,8 +15,11 @@ export interface BlockLocation {
  */
 export class LocalIndex {
   private readonly records: Map<string, LocalRecord>;
-  private log: LogEntry[] = [];
-  private readonly blocks = new Map<string, BlockLocation[]>();
+  // The publish log as two parallel arrays: no object per entry to build at start-up or to collect.
+  private logSequences: number[] = [];
+  private logPaths: string[] = [];
+  // One location, or several: most blocks are held once, and an array each would double the cost.
+  private readonly blocks = new Map<string, BlockLocation | BlockLocation[]>();
   private readonly changeListeners = new Set<() => void>();
   private sequenceCounter: number;
 
@@ -32,10 +30,10 @@ export class LocalIndex {
   ) {
     this.records = records;
     this.sequenceCounter = 0;
-    const ordered = [...records.values()].sort((a, b) => a.sequence - b.sequence);
-    for (const record of ordered) {
+    for (const record of inSequenceOrder(records)) {
       this.sequenceCounter = Math.max(this.sequenceCounter, record.sequence);
-      this.log.push({ sequence: record.sequence, path: record.path });
+      this.logSequences.push(record.sequence);
+      this.logPaths.push(record.path);
       this.addBlocks(record);
     }
   }
@@ -67,7 +65,8 @@ export class LocalIndex {
   publish(record: Omit<LocalRecord, 'sequence'>): LocalRecord {
     const stored: LocalRecord = { ...record, sequence: ++this.sequenceCounter };
     this.store(stored);
-    this.log.push({ sequence: stored.sequence, path: stored.path });
+    this.logSequences.push(stored.sequence);
+    this.logPaths.push(stored.path);
     this.compactLog();
     for (const listener of this.changeListeners) listener();
     return stored;
@@ -83,17 +82,16 @@ export class LocalIndex {
   /** Records published after `sequence`, oldest first. */
   since(sequence: number): LocalRecord[] {
     let low = 0;
-    let high = this.log.length;
+    let high = this.logSequences.length;
     while (low < high) {
       const mid = (low + high) >>> 1;
-      if (this.log[mid]!.sequence <= sequence) low = mid + 1;
+      if (this.logSequences[mid]! <= sequence) low = mid + 1;
       else high = mid;
     }
     const result: LocalRecord[] = [];
-    for (let i = low; i < this.log.length; i++) {
-      const entry = this.log[i]!;
-      const record = this.records.get(entry.path);
-      if (record && record.sequence === entry.sequence) result.push(record);
+    for (let i = low; i < this.logSequences.length; i++) {
+      const record = this.records.get(this.logPaths[i]!);
+      if (record && record.sequence === this.logSequences[i]) result.push(record);
     }
     return result;
   }
@@ -105,7 +103,9 @@ export class LocalIndex {
 
   /** Local places that hold a block with this hash (live files of the index). */
   blockLocations(hash: string): readonly BlockLocation[] {
-    return this.blocks.get(hash) ?? [];
+    const held = this.blocks.get(hash);
+    if (held === undefined) return [];
+    return Array.isArray(held) ? held : [held];
   }
 
   private store(record: LocalRecord): void {
@@ -119,27 +119,44 @@ export class LocalIndex {
   private addBlocks(record: LocalRecord): void {
     if (!isLive(record) || record.type !== 'file') return;
     for (const block of record.blocks) {
-      const list = this.blocks.get(block.hash);
+      const held = this.blocks.get(block.hash);
       const location = { path: record.path, offset: block.offset, size: block.size };
-      if (list) list.push(location);
-      else this.blocks.set(block.hash, [location]);
+      if (held === undefined) this.blocks.set(block.hash, location);
+      else if (Array.isArray(held)) held.push(location);
+      else this.blocks.set(block.hash, [held, location]);
     }
   }
 
   private removeBlocks(record: LocalRecord): void {
     if (!isLive(record) || record.type !== 'file') return;
     for (const block of record.blocks) {
-      const list = this.blocks.get(block.hash);
-      if (!list) continue;
-      const remaining = list.filter((location) => location.path !== record.path);
-      if (remaining.length) this.blocks.set(block.hash, remaining);
-      else this.blocks.delete(block.hash);
+      const remaining = this.blockLocations(block.hash).filter((location) => location.path !== record.path);
+      if (remaining.length === 0) this.blocks.delete(block.hash);
+      else this.blocks.set(block.hash, remaining.length === 1 ? remaining[0]! : remaining);
     }
   }
 
   /** Superseded log entries are dropped once they outnumber live ones. */
   private compactLog(): void {
-    if (this.log.length < 1024 || this.log.length < this.records.size * 2) return;
-    this.log = this.log.filter((entry) => this.records.get(entry.path)?.sequence === entry.sequence);
+    if (this.logSequences.length < 1024 || this.logSequences.length < this.records.size * 2) return;
+    const sequences: number[] = [];
+    const paths: string[] = [];
+    for (let i = 0; i < this.logSequences.length; i++) {
+      if (this.records.get(this.logPaths[i]!)?.sequence !== this.logSequences[i]) continue;
+      sequences.push(this.logSequences[i]!);
+      paths.push(this.logPaths[i]!);
+    }
+    this.logSequences = sequences;
+    this.logPaths = paths;
   }
+}
+
+/** A replayed journal is nearly always in sequence order already: sort only when it is not. */
+function inSequenceOrder(records: Map<string, LocalRecord>): Iterable<LocalRecord> {
+  let previous = -Infinity;
+  for (const record of records.values()) {
+    if (record.sequence < previous) return [...records.values()].sort((a, b) => a.sequence - b.sequence);
+    previous = record.sequence;
+  }
+  return records.values();
 }

@@ -73,6 +73,8 @@ export const FileRecordSchema = z
       ctx.addIssue({ code: 'custom', message: problem ?? 'invalid blocks' });
       return z.NEVER;
     }
+    // A one-block file's block hash is its hash: one string, not two, for each such record held.
+    if (blocks.length === 1 && blocks[0]!.hash === record.hash) blocks[0]!.hash = record.hash;
     return { ...record, blocks };
   });
 

@@ -1,0 +1,86 @@
+import { blockSizeFor, packBlocks, unpackBlocks } from '@sync/protocol';
+import type { BlockInfo } from '@sync/protocol';
+import type { LocalRecord } from './record';
+import { fileHashOf } from './hashing';
+
+/**
+ * One record as a journal line: JSON, leaving out what follows from the other fields, so a
+ * restart parses less and the records it builds share strings. A small file's one block is its
+ * whole content with the file's hash, and is left out; any other block list is packed as on the
+ * wire (`packBlocks`). The disk fingerprint keeps only what differs from the record, usually just
+ * the inode. `deleted` is written only when true. Lines in the full form (older journals) read the same.
+ */
+export function encodeJournalLine(record: LocalRecord): string {
+  const line: Record<string, unknown> = { ...record };
+  if (!record.deleted) delete line.deleted;
+  if (sameBlocks(record.blocks, impliedBlocks(record))) delete line.blocks;
+  else if (tilesAsPacked(record)) line.blocks = packBlocks(record.blocks);
+  if (record.disk) {
+    const disk: Record<string, number> = { ino: record.disk.ino };
+    if (record.disk.size !== record.size) disk.size = record.disk.size;
+    if (record.disk.mtimeMs !== record.mtimeMs) disk.mtimeMs = record.disk.mtimeMs;
+    line.disk = disk;
+  }
+  return JSON.stringify(line);
+}
+
+/** The record of a journal line; null for valid JSON that is not one (`JSON.parse` throws on the rest). */
+export function decodeJournalLine(line: string): LocalRecord | null {
+  const raw = JSON.parse(line) as JournalLine | null;
+  if (typeof raw !== 'object' || raw === null || typeof raw.path !== 'string' || typeof raw.size !== 'number') return null;
+  // A fresh object of one fixed shape rather than the parsed one with fields added: added fields
+  // would give each record a second, out-of-object property store.
+  const record: LocalRecord = {
+    path: raw.path,
+    type: raw.type,
+    size: raw.size,
+    mtimeMs: raw.mtimeMs,
+    mode: raw.mode,
+    hash: raw.hash,
+    blocks: [],
+    target: raw.target,
+    deleted: raw.deleted ?? false,
+    version: raw.version,
+    modifiedBy: raw.modifiedBy,
+    sequence: raw.sequence,
+    disk: raw.disk ? { size: raw.disk.size ?? raw.size, mtimeMs: raw.disk.mtimeMs ?? raw.mtimeMs, ino: raw.disk.ino } : undefined,
+  };
+  if (raw.blocks === undefined) {
+    record.blocks = impliedBlocks(record);
+  } else if (typeof raw.blocks === 'string') {
+    const blocks = unpackBlocks(raw.blocks, raw.size);
+    if (typeof blocks === 'string') return null;
+    record.blocks = blocks;
+  } else {
+    record.blocks = raw.blocks;
+  }
+  // Indexes written before file hashes were made from block hashes carry a hash of the bytes for
+  // files of several blocks: the blocks still hold, so the hash follows from them.
+  if (!record.deleted && record.type === 'file' && record.blocks.length > 1) record.hash = fileHashOf(record.blocks);
+  return record;
+}
+
+/** What a line holds: a record, with the fields `encodeJournalLine` may leave out optional. */
+type JournalLine = Omit<LocalRecord, 'blocks' | 'deleted' | 'disk'> & {
+  blocks?: BlockInfo[] | string;
+  deleted?: boolean;
+  disk?: { size?: number; mtimeMs?: number; ino: number };
+};
+
+/** The block list a line without one stands for: a live file's single block, the file itself. */
+function impliedBlocks(record: LocalRecord): BlockInfo[] {
+  if (record.deleted || record.type !== 'file' || record.size === 0 || record.size > blockSizeFor(record.size)) return [];
+  return [{ offset: 0, size: record.size, hash: record.hash }];
+}
+
+function sameBlocks(a: readonly BlockInfo[], b: readonly BlockInfo[]): boolean {
+  return a.length === b.length && a.every((block, i) => block.offset === b[i]!.offset && block.size === b[i]!.size && block.hash === b[i]!.hash);
+}
+
+/** Packing keeps only hashes: offsets and sizes must be the ones `unpackBlocks` derives from the size. */
+function tilesAsPacked(record: LocalRecord): boolean {
+  if (record.blocks.length === 0) return false;
+  const blockSize = blockSizeFor(record.size);
+  if (record.blocks.length !== Math.ceil(record.size / blockSize)) return false;
+  return record.blocks.every((block, i) => block.offset === i * blockSize && block.size === Math.min(blockSize, record.size - block.offset));
+}
