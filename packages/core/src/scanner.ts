@@ -147,6 +147,13 @@ export class Scanner {
       const path = (dir ? `${dir}/${entry.name}` : entry.name).normalize('NFC');
       if (this.ctx.folder.isForbidden(path) || this.ctx.isIgnored(path, entry.type === 'dir')) continue;
       seen.add(path);
+      // The common case of a restart, settled here rather than through the scan queue: an indexed
+      // file still as indexed (a dozen set and map operations fewer per file). A path whose scan is
+      // running or failing goes through the queue as usual.
+      if (entry.type === 'file' && !this.scanning.has(path) && !this.failing.has(path) && (await this.unchangedFile(path, this.ctx.index.get(path)))) {
+        this.options.onScanned?.(path);
+        continue;
+      }
       this.enqueue(path);
       if (entry.type === 'dir') await this.walk(path, seen);
       // Keep the queue short so memory stays flat on huge trees.
