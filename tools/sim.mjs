@@ -12,21 +12,28 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({
-  options: {
-    seeds: { type: 'string' },
-    seed: { type: 'string' },
-    first: { type: 'string' },
-    steps: { type: 'string' },
-    length: { type: 'string' },
-    verbose: { type: 'boolean' },
-    'minimize-ms': { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  },
-});
+const usage = 'usage: npm run sim -- [--seeds N [--first F] | --seed S [--steps i,j,k]] [--length N] [--verbose] [--minimize-ms MS]';
+let values;
+try {
+  ({ values } = parseArgs({
+    options: {
+      seeds: { type: 'string' },
+      seed: { type: 'string' },
+      first: { type: 'string' },
+      steps: { type: 'string' },
+      length: { type: 'string' },
+      verbose: { type: 'boolean' },
+      'minimize-ms': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }));
+} catch (error) {
+  console.error(`${error.message}\n${usage}`);
+  process.exit(2);
+}
 
 if (values.help) {
-  console.log('usage: npm run sim -- [--seeds N [--first F] | --seed S [--steps i,j,k]] [--length N] [--verbose] [--minimize-ms MS]');
+  console.log(usage);
   process.exit(0);
 }
 

@@ -19,14 +19,31 @@ import { FaultProxy } from './proxy.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const main = join(root, 'apps', 'node', 'dist', 'main.js');
-const { values: args } = parseArgs({
-  options: { minutes: { type: 'string', default: '1' }, seed: { type: 'string' }, nodes: { type: 'string', default: '3' }, keep: { type: 'boolean', default: false } },
-});
+const usage = 'usage: npm run chaos -- --minutes N --seed S [--nodes N] [--keep]';
+let args;
+try {
+  ({ values: args } = parseArgs({
+    options: {
+      minutes: { type: 'string', default: '1' },
+      seed: { type: 'string' },
+      nodes: { type: 'string', default: '3' },
+      keep: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }));
+} catch (error) {
+  console.error(`${error.message}\n${usage}`);
+  process.exit(2);
+}
+if (args.help) {
+  console.log(usage);
+  process.exit(0);
+}
 const seed = Number(args.seed ?? Date.now() % 100000);
 const minutes = Number(args.minutes);
 const nodeCount = Number(args.nodes);
 if (!Number.isFinite(seed) || !(minutes > 0) || !(nodeCount >= 2)) {
-  console.error('usage: npm run chaos -- --minutes N --seed S [--nodes N] [--keep]');
+  console.error(usage);
   process.exit(2);
 }
 
