@@ -53,10 +53,11 @@ export function decodeJournalLine(line: string): LocalRecord | null {
     record.blocks = blocks;
   } else {
     record.blocks = raw.blocks;
+    // Full-form lines may come from indexes written before file hashes were made from block
+    // hashes: those carry a hash of the bytes for files of several blocks. The blocks still hold,
+    // so the hash follows from them. (Packed lines were written with it, and skip this pass.)
+    if (!record.deleted && record.type === 'file' && record.blocks.length > 1) record.hash = fileHashOf(record.blocks);
   }
-  // Indexes written before file hashes were made from block hashes carry a hash of the bytes for
-  // files of several blocks: the blocks still hold, so the hash follows from them.
-  if (!record.deleted && record.type === 'file' && record.blocks.length > 1) record.hash = fileHashOf(record.blocks);
   return record;
 }
 
