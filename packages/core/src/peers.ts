@@ -79,12 +79,13 @@ export class Peers {
     return this.pushed.take(hash);
   }
 
-  connected(): { nodeId: string; address: string; direction: 'inbound' | 'outbound'; connectedAtMs: number }[] {
+  connected(): { nodeId: string; address: string; direction: 'inbound' | 'outbound'; connectedAtMs: number; indexSequence: number }[] {
     return [...this.links.values()].map((link) => ({
       nodeId: link.connection.peerId,
       address: link.connection.remoteAddress,
       direction: link.connection.direction,
       connectedAtMs: link.connectedAtMs,
+      indexSequence: this.remotes.get(link.connection.peerId)?.maxSequence ?? 0,
     }));
   }
 

@@ -124,6 +124,8 @@ export interface PeerStatus {
   address: string;
   direction: 'inbound' | 'outbound';
   connectedAtMs: number;
+  /** How far this node has the peer's index: equal to the peer's own `sequence` once caught up. */
+  indexSequence: number;
 }
 
 export interface SyncStatus extends Counters {

@@ -98,6 +98,18 @@ describe('engine over real WebSockets', () => {
     await cluster.close();
   });
 
+  it('reports how far it has each peer\'s index, up to the peer\'s own sequence once caught up', async () => {
+    const [a, b] = await cluster.mesh(['a', 'b']);
+    for (let i = 0; i < 5; i++) await writeFile(join(a!.dir, `f${i}.txt`), `file ${i}`);
+    await writeFile(join(b!.dir, 'from-b.txt'), 'b');
+    await waitFor(() => cluster.converged(), 'convergence');
+    const caughtUp = (from: typeof a, to: typeof a): boolean =>
+      from!.node.status().peers.find((peer) => peer.nodeId === to!.name)?.indexSequence === to!.node.status().sequence;
+    await waitFor(() => caughtUp(a, b) && caughtUp(b, a), 'both indexes caught up');
+    expect(a!.node.status().sequence).toBeGreaterThanOrEqual(5);
+    expect(b!.node.status().peers[0]!.indexSequence).toBe(a!.node.status().sequence);
+  });
+
   it('syncs permission bits, mtimes and symlinks (as links, never followed)', async () => {
     const [a, b] = await cluster.mesh(['a', 'b']);
     await writeFile(join(a!.dir, 'script.sh'), '#!/bin/sh\necho hi\n');

@@ -101,6 +101,29 @@ class OursCluster extends DaemonCluster {
     return (performance.now() - this.nodes[i].startedAt) / 1000;
   }
 
+  /**
+   * Seconds from the first of these nodes' starts until each holds every other's whole index
+   * (a peer's `indexSequence` equals that peer's own `sequence`) and has nothing left to do.
+   */
+  async timeToCaughtUp(which = this.nodes.map((_, i) => i), timeoutMs = 600_000) {
+    await waitFor(
+      'ours caught up',
+      async () => {
+        const statuses = await Promise.all(which.map((i) => this.status(i)));
+        const sequenceOf = new Map(statuses.map((status) => [status.nodeId, status.sequence]));
+        return statuses.every(
+          (status) =>
+            status.pendingPaths === 0 &&
+            status.transfersInFlight === 0 &&
+            status.peers.length >= which.length - 1 &&
+            status.peers.every((peer) => !sequenceOf.has(peer.nodeId) || peer.indexSequence === sequenceOf.get(peer.nodeId)),
+        );
+      },
+      { timeoutMs, everyMs: 25 },
+    );
+    return (performance.now() - Math.min(...which.map((i) => this.nodes[i].startedAt))) / 1000;
+  }
+
   async sync() {}
 
   async fileCount(i) {

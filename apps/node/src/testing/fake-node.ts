@@ -9,7 +9,7 @@ export function fakeStatus(overrides: Partial<SyncStatus> = {}): SyncStatus {
     stateDir: '/data/.sync',
     state: 'idle',
     listening: { host: '0.0.0.0', port: 7070 },
-    peers: [{ nodeId: 'node2', address: '10.0.0.2:7070', direction: 'outbound', connectedAtMs: 1 }],
+    peers: [{ nodeId: 'node2', address: '10.0.0.2:7070', direction: 'outbound', connectedAtMs: 1, indexSequence: 0 }],
     files: 3,
     directories: 2,
     symlinks: 1,
