@@ -6,12 +6,11 @@ import type { Peers } from './peers';
 import type { Versions } from './versions';
 import type { Scanner } from './scanner';
 import type { LocalRecord } from './record';
-import { depth, isLive, sameDiskContent, sameFingerprint } from './record';
+import { depth, fingerprint, isLive, sameDiskContent, sameFingerprint } from './record';
 import type { PathPlan, ConflictCopy } from './planner';
 import { planPath } from './planner';
 import { fetchFile, ByteBudget } from './transfer';
 import type { TransferLimits } from './transfer';
-import { fingerprint } from './scanner';
 import { SyncError, errnoCode, isSyncError } from './errors';
 import type { ChangeOp } from './events';
 

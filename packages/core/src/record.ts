@@ -1,4 +1,5 @@
 import type { FileRecord } from '@sync/protocol';
+import type { FileStat } from './ports';
 
 /** What the scanner last saw on disk for a path: equal fingerprints mean "unchanged, do not re-hash". */
 export interface DiskFingerprint {
@@ -19,6 +20,10 @@ export function toWire(record: LocalRecord): FileRecord {
 
 export function isLive(record: FileRecord | undefined): record is FileRecord {
   return record !== undefined && !record.deleted;
+}
+
+export function fingerprint(stat: FileStat): DiskFingerprint {
+  return { size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino };
 }
 
 export function sameFingerprint(a: DiskFingerprint | undefined, b: DiskFingerprint): boolean {

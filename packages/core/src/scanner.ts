@@ -2,7 +2,7 @@ import { increment } from '@sync/conflict';
 import type { EngineContext } from './context';
 import type { FileStat } from './ports';
 import type { LocalRecord } from './record';
-import { isLive, sameFingerprint } from './record';
+import { fingerprint, isLive, sameFingerprint } from './record';
 import { hashFile } from './hashing';
 import type { FileDigest } from './hashing';
 import { SyncError, errnoCode } from './errors';
@@ -407,8 +407,4 @@ export class Scanner {
 /** Same fingerprint and mode as the record: the file is unchanged and needs no reading. */
 function isAsIndexed(before: LocalRecord, stat: FileStat): boolean {
   return sameFingerprint(before.disk, stat) && stat.mode === before.mode;
-}
-
-export function fingerprint(stat: FileStat): LocalRecord['disk'] {
-  return { size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino };
 }

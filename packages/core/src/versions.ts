@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { EngineContext } from './context';
 import { errnoCode } from './errors';
-import { sameFingerprint } from './record';
+import { fingerprint, sameFingerprint } from './record';
 import type { DiskFingerprint } from './record';
 
 interface KeptFile {
@@ -48,7 +48,7 @@ export class Versions {
     }
     for (const block of blocks) this.blocks.set(block.hash, { abs: destination, offset: block.offset, size: block.size });
     const stat = await this.ctx.fs.lstat(destination).catch(() => null);
-    if (stat) this.fingerprints.set(destination, { size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino });
+    if (stat) this.fingerprints.set(destination, fingerprint(stat));
     return true;
   }
 
