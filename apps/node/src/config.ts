@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ConflictPolicy } from '@sync/core';
 import { DaemonError, isDaemonError } from './errors';
 import { helpText, seeHelp } from './help';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { validatePath } from './paths';
 import { defaultLimits, blockSizeFor } from './limits';
 import { packedBlocksCharsMax, unpackBlocks } from './packed-blocks';
