@@ -1,13 +1,18 @@
 import { join } from 'node:path';
-import type { FileSystem, WriteHandle } from './ports';
+import type { FileSystem, ReadHandle, WriteHandle } from './ports';
 import type { LocalRecord } from './record';
-import { SyncError } from './errors';
+import { SyncError, errnoCode } from './errors';
 import { decodeJournalLine, encodeJournalLine } from './journal-line';
 
 const journalName = 'index.journal';
 const snapshotName = 'index.snapshot';
 const utf8 = new TextEncoder();
 const newline = 0x0a;
+/**
+ * Read through one reused buffer rather than whole: at 100,000 files the journal is ~25 MB, and
+ * fresh memory costs a page fault per 4 KiB (~12 µs each on the benchmark machine, 70 ms for the file).
+ */
+const replayChunkBytes = 1 << 20;
 
 /**
  * The durable index: an append-only journal of JSON lines (`encodeJournalLine`) over a periodic snapshot.
@@ -30,12 +35,16 @@ export class IndexJournal {
     this.linesInJournal = linesInJournal;
   }
 
-  static async open(fs: FileSystem, stateDir: string): Promise<{ journal: IndexJournal; records: Map<string, LocalRecord> }> {
+  /** `readChunkBytes`: the replay buffer's starting size (tests make it small so lines straddle reads). */
+  static async open(
+    fs: FileSystem,
+    stateDir: string,
+    { readChunkBytes = replayChunkBytes }: { readChunkBytes?: number } = {},
+  ): Promise<{ journal: IndexJournal; records: Map<string, LocalRecord> }> {
     const records = new Map<string, LocalRecord>();
-    const snapshotLines = await replay(fs, join(stateDir, snapshotName), records);
-    void snapshotLines;
+    await replay(fs, join(stateDir, snapshotName), records, readChunkBytes, false);
     const journalPath = join(stateDir, journalName);
-    const journalLines = await replay(fs, journalPath, records, true);
+    const journalLines = await replay(fs, journalPath, records, readChunkBytes, true);
     const handle = await fs.openAppend(journalPath);
     return { journal: new IndexJournal(fs, stateDir, handle, journalLines), records };
   }
@@ -88,22 +97,51 @@ export class IndexJournal {
   }
 }
 
-async function replay(fs: FileSystem, path: string, records: Map<string, LocalRecord>, truncateTorn = false): Promise<number> {
-  const data = await fs.readFile(path);
-  if (!data || data.byteLength === 0) return 0;
-  // Decoded line by line: one string of the whole journal (tens of MB at 100,000 files) took twice as long.
-  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+async function replay(fs: FileSystem, path: string, records: Map<string, LocalRecord>, chunkBytes: number, truncateTorn: boolean): Promise<number> {
+  let handle: ReadHandle;
+  try {
+    handle = await fs.openRead(path);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return 0;
+    throw error;
+  }
+  let buffer: Buffer = Buffer.allocUnsafe(chunkBytes);
+  let filled = 0; // bytes of `buffer` read from the file
+  let bufferAt = 0; // file position of buffer[0]
   let count = 0;
+  try {
+    for (;;) {
+      if (filled === buffer.length) buffer = grown(buffer); // one line longer than the buffer
+      const read = await handle.read(buffer.subarray(filled), bufferAt + filled);
+      if (read === 0) break;
+      filled += read;
+      const consumed = replayLines(buffer, filled, path, records);
+      count += consumed.lines;
+      buffer.copy(buffer, 0, consumed.bytes, filled);
+      filled -= consumed.bytes;
+      bufferAt += consumed.bytes;
+    }
+  } finally {
+    await handle.close();
+  }
+  // What is left never got its newline: a torn last line, the write never completed.
+  if (truncateTorn && filled > 0) await fs.truncate(path, bufferAt);
+  return count;
+}
+
+/** Applies every complete line in buffer[0, filled); returns how many, and the bytes they span. */
+function replayLines(buffer: Buffer, filled: number, path: string, records: Map<string, LocalRecord>): { lines: number; bytes: number } {
+  let lines = 0;
   let offset = 0;
-  while (offset < bytes.length) {
-    const end = bytes.indexOf(newline, offset);
-    if (end === -1) break; // torn last line: the write never completed
+  for (;;) {
+    const end = buffer.indexOf(newline, offset);
+    if (end === -1 || end >= filled) return { lines, bytes: offset };
     const start = offset;
     offset = end + 1;
     if (end === start) continue;
     let record: LocalRecord | null;
     try {
-      record = decodeJournalLine(bytes.toString('utf8', start, end));
+      record = decodeJournalLine(buffer.toString('utf8', start, end));
     } catch (cause) {
       throw new SyncError('INDEX_CORRUPT', `unreadable line in ${path}`, { cause });
     }
@@ -111,8 +149,12 @@ async function replay(fs: FileSystem, path: string, records: Map<string, LocalRe
     const existing = records.get(record.path);
     // Equal sequence: a later fingerprint-only update of the same version.
     if (!existing || record.sequence >= existing.sequence) records.set(record.path, record);
-    count++;
+    lines++;
   }
-  if (truncateTorn && offset < bytes.length) await fs.truncate(path, offset);
-  return count;
+}
+
+function grown(buffer: Buffer): Buffer {
+  const larger = Buffer.allocUnsafe(buffer.length * 2);
+  buffer.copy(larger);
+  return larger;
 }
