@@ -144,13 +144,21 @@ export class Scanner {
       return;
     }
     for (const entry of entries) {
-      const path = (dir ? `${dir}/${entry.name}` : entry.name).normalize('NFC');
+      // `dir` is canonical already, and '/' composes with nothing: normalising the name is enough.
+      const name = entry.name.normalize('NFC');
+      const path = dir ? `${dir}/${name}` : name;
       if (this.ctx.folder.isForbidden(path) || this.ctx.isIgnored(path, entry.type === 'dir')) continue;
       seen.add(path);
       // The common case of a restart, settled here rather than through the scan queue: an indexed
       // file still as indexed (a dozen set and map operations fewer per file). A path whose scan is
-      // running or failing goes through the queue as usual.
-      if (entry.type === 'file' && !this.scanning.has(path) && !this.failing.has(path) && (await this.unchangedFile(path, this.ctx.index.get(path)))) {
+      // running or failing goes through the queue as usual. The path passed the rules just above,
+      // so its absolute form is the directory's plus one checked segment.
+      if (
+        entry.type === 'file' &&
+        !this.scanning.has(path) &&
+        !this.failing.has(path) &&
+        (await this.unchangedFile(path, this.ctx.index.get(path), `${absDir}/${name}`))
+      ) {
         this.options.onScanned?.(path);
         continue;
       }
@@ -232,9 +240,9 @@ export class Scanner {
    * without the parent checks of `folder.stat`: nothing is read, and the same inode, size and
    * mtime is the indexed file whichever way its parents resolve.
    */
-  private async unchangedFile(path: string, before: LocalRecord | undefined): Promise<boolean> {
+  private async unchangedFile(path: string, before: LocalRecord | undefined, absPath?: string): Promise<boolean> {
     if (!isLive(before) || before.type !== 'file' || !before.disk) return false;
-    const stat = await this.ctx.fs.lstat(this.ctx.folder.abs(path));
+    const stat = await this.ctx.fs.lstat(absPath ?? this.ctx.folder.abs(path));
     return stat !== null && stat.type === 'file' && isAsIndexed(before, stat);
   }
 
