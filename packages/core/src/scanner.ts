@@ -30,6 +30,9 @@ export interface HeldDeletes {
   reason: string;
 }
 
+/** A directory's entries, or why they could not be read. */
+type Listing = { entries: Awaited<ReturnType<EngineContext['fs']['readdir']>> } | { error: unknown };
+
 /**
  * Turns what the disk holds into index records. A path is scanned after a quiet period with no
  * events; it gets a new version only when its content, mode or type changed.
@@ -134,16 +137,23 @@ export class Scanner {
     return this.ctx.isIgnored(record.path, record.type === 'dir');
   }
 
-  private async walk(dir: string, seen: Set<string>): Promise<void> {
+  /** Never rejects, so a listing asked for ahead of its walk cannot become an unhandled rejection. */
+  private list(absDir: string): Promise<Listing> {
+    return this.ctx.fs.readdir(absDir).then(
+      (entries) => ({ entries }),
+      (error: unknown) => ({ error }),
+    );
+  }
+
+  private async walk(dir: string, seen: Set<string>, listing?: Promise<Listing>): Promise<void> {
     const absDir = dir ? this.ctx.folder.abs(dir) : this.ctx.folder.root;
-    let entries: Awaited<ReturnType<EngineContext['fs']['readdir']>>;
-    try {
-      entries = await this.ctx.fs.readdir(absDir);
-    } catch (error) {
-      this.reportError(dir, error);
+    const listed = await (listing ?? this.list(absDir));
+    if ('error' in listed) {
+      this.reportError(dir, listed.error);
       return;
     }
-    for (const entry of entries) {
+    const subdirs: string[] = [];
+    for (const entry of listed.entries) {
       // `dir` is canonical already, and '/' composes with nothing: normalising the name is enough.
       const name = entry.name.normalize('NFC');
       const path = dir ? `${dir}/${name}` : name;
@@ -163,9 +173,18 @@ export class Scanner {
         continue;
       }
       this.enqueue(path);
-      if (entry.type === 'dir') await this.walk(path, seen);
+      if (entry.type === 'dir') subdirs.push(path);
       // Keep the queue short so memory stays flat on huge trees.
       while (this.queue.size > 256) await this.whenQueueBelow(64);
+    }
+    // Each directory is listed (on the libuv pool) while the one before it is walked, so the walk
+    // does not sit idle waiting for every listing: that was a sixth of a restart at 1,000 directories.
+    // A listing taken early is safe: the watcher runs already and reports what changes after it.
+    let next = subdirs.length > 0 ? this.list(this.ctx.folder.abs(subdirs[0]!)) : undefined;
+    for (let i = 0; i < subdirs.length; i++) {
+      const current = next;
+      next = i + 1 < subdirs.length ? this.list(this.ctx.folder.abs(subdirs[i + 1]!)) : undefined;
+      await this.walk(subdirs[i]!, seen, current);
     }
   }
 

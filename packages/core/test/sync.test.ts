@@ -42,6 +42,26 @@ describe.each<TransportKind>(['ws', 'memory'])('engine over %s', (kind) => {
     expect(Object.keys(await readTree(a!.dir))).toEqual(['empty']);
   });
 
+  it('restarts over an unchanged tree of nested directories without publishing anything', async () => {
+    const [a] = await cluster.mesh(['a', 'b']);
+    // Distinct names in every directory: a listing handed to the wrong directory cannot pass for the right one.
+    for (const dir of ['d1', 'd2/inner', 'd2/inner/deeper', 'd3', 'd4/x/y/z']) {
+      await mkdir(join(a!.dir, dir), { recursive: true });
+      await writeFile(join(a!.dir, dir, `${dir.replaceAll('/', '-')}.txt`), dir);
+    }
+    await waitFor(() => cluster.converged(), 'the tree on b');
+    await a!.node.whenIdle();
+    const before = a!.node.status();
+    await cluster.stop('a');
+    const restarted = await cluster.restart('a', []);
+    await restarted.node.whenIdle();
+    const after = restarted.node.status();
+    expect(after.sequence).toBe(before.sequence);
+    expect(after.heldDeletes).toBeNull();
+    expect(after.errors).toBe(0);
+    expect({ files: after.files, directories: after.directories }).toEqual({ files: 5, directories: before.directories });
+  });
+
   it('keeps both versions of a concurrent edit: one winner everywhere and one conflict copy', async () => {
     const [a, b] = await cluster.mesh(['a', 'b']);
     await writeFile(join(a!.dir, 'shared.txt'), 'base');

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NodeFileSystem } from '../src/index';
-import type { ReadHandle } from '../src/index';
+import type { EntryType, ReadHandle } from '../src/index';
 import { Cluster, waitFor } from './cluster';
 
 /** The real filesystem, but some files refuse to be read (a lock, missing permission) until released. */
@@ -18,6 +18,46 @@ class LockingDisk extends NodeFileSystem {
     return super.openRead(path);
   }
 }
+
+/** The real filesystem, but directories with these names cannot be listed. */
+class UnlistableDisk extends NodeFileSystem {
+  readonly unlistable = new Set<string>();
+
+  override async readdir(path: string): Promise<{ name: string; type: EntryType }[]> {
+    if ([...this.unlistable].some((name) => path.endsWith(`/${name}`))) {
+      throw Object.assign(new Error(`EACCES: permission denied, scandir '${path}'`), { code: 'EACCES' });
+    }
+    return super.readdir(path);
+  }
+}
+
+describe('a directory the node cannot list at start-up', () => {
+  let cluster: Cluster | null = null;
+  afterEach(async () => {
+    await cluster?.close();
+  });
+
+  it('is counted as an error, and every directory listed around it is still indexed and synced', async () => {
+    const disk = new UnlistableDisk();
+    cluster = new Cluster('memory');
+    await cluster.init();
+    const dirA = cluster.dirOf('a');
+    // Siblings on both sides of the unlistable one, and nested: each listing is asked for ahead of its walk.
+    for (const dir of ['d1', 'd2/inner', 'locked', 'd3', 'd4/inner/deeper']) {
+      await mkdir(join(dirA, dir), { recursive: true });
+      await writeFile(join(dirA, dir, `${dir.replaceAll('/', '-')}.txt`), dir);
+    }
+    disk.unlistable.add('locked');
+    const a = await cluster.add('a', { fileSystem: disk });
+    const b = await cluster.add('b', { peers: ['a'] });
+    for (const dir of ['d1', 'd2/inner', 'd3', 'd4/inner/deeper']) {
+      const file = join(dir, `${dir.replaceAll('/', '-')}.txt`);
+      await waitFor(async () => (await readFile(join(b.dir, file), 'utf8').catch(() => '')) === dir, `${file} on b`);
+    }
+    expect(a.node.status().errors).toBeGreaterThanOrEqual(1);
+    await expect(readFile(join(b.dir, 'locked', 'locked.txt'))).rejects.toThrow();
+  });
+});
 
 describe('a file the node cannot read', () => {
   let cluster: Cluster | null = null;
