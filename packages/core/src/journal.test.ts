@@ -78,11 +78,12 @@ describe('IndexJournal + LocalIndex', () => {
   it('reads lines that straddle its reads and lines longer than its buffer, and still cuts a torn line at its first byte', async () => {
     const { journal, records } = await IndexJournal.open(fs, dir);
     const index = new LocalIndex(records, journal, 'idx-00000001');
-    const paths = Array.from({ length: 40 }, (_, i) => `dir-${i}/${'é'.repeat(i % 7)}${'x'.repeat(i * 13)}.txt`);
+    // Longest first: the buffer grows early, then holds several shorter lines per read.
+    const paths = Array.from({ length: 40 }, (_, i) => `dir-${i}/${'é'.repeat(i % 7)}${'x'.repeat((39 - i) * 13)}.txt`);
     for (const [i, path] of paths.entries()) index.publish(file(path, String(i % 10).repeat(64)));
     await journal.close();
     await appendFile(join(dir, 'index.journal'), '{"path":"torn","ty');
-    // 64 bytes: every line (~250 bytes and more) straddles reads, and most are longer than the buffer.
+    // 64 bytes: every line (~250 bytes and more) straddles reads and is longer than a decoded piece.
     const reopened = await IndexJournal.open(fs, dir, { readChunkBytes: 64 });
     expect([...reopened.records.keys()]).toEqual(paths);
     expect(reopened.records.get(paths[39]!)?.hash).toBe('9'.repeat(64));
