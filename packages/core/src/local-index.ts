@@ -18,8 +18,9 @@ export class LocalIndex {
   // The publish log as two parallel arrays: no object per entry to build at start-up or to collect.
   private logSequences: number[] = [];
   private logPaths: string[] = [];
-  // One location, or several: most blocks are held once, and an array each would double the cost.
-  private readonly blocks = new Map<string, BlockLocation | BlockLocation[]>();
+  // Most blocks are held once, as the whole of a one-block file: such a block is stored as that
+  // file's path alone (no object per file to build at start-up). Others as one location or several.
+  private readonly blocks = new Map<string, string | BlockLocation | BlockLocation[]>();
   private readonly changeListeners = new Set<() => void>();
   private sequenceCounter: number;
 
@@ -105,6 +106,7 @@ export class LocalIndex {
   blockLocations(hash: string): readonly BlockLocation[] {
     const held = this.blocks.get(hash);
     if (held === undefined) return [];
+    if (typeof held === 'string') return [{ path: held, offset: 0, size: this.records.get(held)!.size }];
     return Array.isArray(held) ? held : [held];
   }
 
@@ -118,12 +120,17 @@ export class LocalIndex {
 
   private addBlocks(record: LocalRecord): void {
     if (!isLive(record) || record.type !== 'file') return;
+    const only = record.blocks.length === 1 ? record.blocks[0]! : undefined;
+    const wholeFile = only !== undefined && only.offset === 0 && only.size === record.size;
     for (const block of record.blocks) {
       const held = this.blocks.get(block.hash);
+      if (held === undefined) {
+        this.blocks.set(block.hash, wholeFile ? record.path : { path: record.path, offset: block.offset, size: block.size });
+        continue;
+      }
       const location = { path: record.path, offset: block.offset, size: block.size };
-      if (held === undefined) this.blocks.set(block.hash, location);
-      else if (Array.isArray(held)) held.push(location);
-      else this.blocks.set(block.hash, [held, location]);
+      if (Array.isArray(held)) held.push(location);
+      else this.blocks.set(block.hash, [...this.blockLocations(block.hash), location]);
     }
   }
 
