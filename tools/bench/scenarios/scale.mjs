@@ -1,7 +1,8 @@
 // scale: 100,000 files (--quick 20,000) of 1 KiB in 1,000 directories on node 0. Cold start: both
 // nodes start, node 0 indexes and node 1 receives everything. Warm restart: both restart and
 // finish their start-up scan of the unchanged tree (and, ours only, until each again holds the
-// other's whole index). RSS per file from node 0's peak.
+// other's whole index; and the CPU seconds the busier node had used by /healthz). RSS per file
+// from node 0's peak.
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { verifyManifest, writeTree } from '../lib/files.mjs';
@@ -33,10 +34,12 @@ export const scale = {
         if (problem) throw new Error(`scale: ${system.name}: ${problem}`);
         let warm;
         let warmCaughtUp = null;
+        let warmCpu = null;
         if (cluster.live) {
           await cluster.stopNodes();
           await Promise.all([0, 1].map((i) => cluster.startNode(i)));
           warm = round(Math.max(...(await Promise.all([0, 1].map((i) => cluster.timeToHealthy(i))))), 3);
+          warmCpu = round(Math.max(...[0, 1].map((i) => cluster.cpuAtHealthy(i))), 2);
           // Not part of the target: after /healthz each node still receives and checks the
           // other's whole index (neither keeps what it had of the other's across a restart).
           warmCaughtUp = round(await cluster.timeToCaughtUp([0, 1]), 3);
@@ -54,6 +57,7 @@ export const scale = {
             cold_s: cold,
             warm_s: warm,
             warmCaughtUp_s: warmCaughtUp,
+            warmCpuS: warmCpu,
             rssPeakMiB: Math.max(...coldDaemons.map((d) => d.rssPeakMiB)),
             warmRssPeakMiB: Math.max(...warmDaemons.map((d) => d.rssPeakMiB)),
             rssBytesPerFile: Math.round(((peakMiB - baseMiB) * 1024 * 1024) / count),

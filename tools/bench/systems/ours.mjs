@@ -98,7 +98,15 @@ class OursCluster extends DaemonCluster {
       },
       { timeoutMs, everyMs: 10 },
     );
-    return (performance.now() - this.nodes[i].startedAt) / 1000;
+    const seconds = (performance.now() - this.nodes[i].startedAt) / 1000;
+    // CPU the process had used by then (all its threads): tells a slow start from a starved one.
+    this.nodes[i].healthyCpuS = this.nodes[i].watch.sample();
+    return seconds;
+  }
+
+  /** CPU seconds node i had used when it first answered /healthz (after `timeToHealthy`). */
+  cpuAtHealthy(i) {
+    return this.nodes[i].healthyCpuS ?? null;
   }
 
   /**
