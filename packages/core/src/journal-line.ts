@@ -1,6 +1,7 @@
 import { blockSizeFor, packBlocks, unpackBlocks } from '@sync/protocol';
 import type { BlockInfo } from '@sync/protocol';
 import type { LocalRecord } from './record';
+import { sameBlocks } from './record';
 import { fileHashOf } from './hashing';
 
 /**
@@ -72,10 +73,6 @@ type JournalLine = Omit<LocalRecord, 'blocks' | 'deleted' | 'disk'> & {
 function impliedBlocks(record: LocalRecord): BlockInfo[] {
   if (record.deleted || record.type !== 'file' || record.size === 0 || record.size > blockSizeFor(record.size)) return [];
   return [{ offset: 0, size: record.size, hash: record.hash }];
-}
-
-function sameBlocks(a: readonly BlockInfo[], b: readonly BlockInfo[]): boolean {
-  return a.length === b.length && a.every((block, i) => block.offset === b[i]!.offset && block.size === b[i]!.size && block.hash === b[i]!.hash);
 }
 
 /** Packing keeps only hashes: offsets and sizes must be the ones `unpackBlocks` derives from the size. */

@@ -2,7 +2,7 @@ import { PUSHED_BLOCK_ID, batchRecords } from '@sync/protocol';
 import type { BlockFrame, FileRecord, IndexMessage, IndexUpdateMessage, RequestMessage } from '@sync/protocol';
 import type { AppMessage, Connection } from '@sync/transport';
 import type { EngineContext } from './context';
-import { isLive, toWire } from './record';
+import { isLive, sharingLocal, toWire } from './record';
 import { fileHashOf } from './hashing';
 import { SyncError } from './errors';
 import { PushedBlocks } from './pushed-blocks';
@@ -240,7 +240,8 @@ export class Peers {
       return;
     }
     const paths: string[] = [];
-    for (const record of message.records) {
+    for (const received of message.records) {
+      const record = sharingLocal(received, this.ctx.index.get(received.path));
       remote.records.set(record.path, record);
       if (record.sequence > remote.maxSequence) remote.maxSequence = record.sequence;
       paths.push(record.path);

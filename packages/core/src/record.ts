@@ -1,4 +1,4 @@
-import type { FileRecord } from '@sync/protocol';
+import type { BlockInfo, FileRecord } from '@sync/protocol';
 import type { FileStat } from './ports';
 
 /** What the scanner last saw on disk for a path: equal fingerprints mean "unchanged, do not re-hash". */
@@ -16,6 +16,33 @@ export interface LocalRecord extends FileRecord {
 export function toWire(record: LocalRecord): FileRecord {
   const { disk: _disk, ...wire } = record;
   return wire;
+}
+
+/**
+ * A peer's record holding the local record's path, hash, block list and version wherever they are
+ * equal: once nodes are in sync that is every record, and each peer's index then keeps one copy of
+ * those values instead of its own (~270 B per file and peer). Records are never changed in place,
+ * so sharing their values is safe.
+ */
+export function sharingLocal(remote: FileRecord, local: LocalRecord | undefined): FileRecord {
+  if (!local || local.path !== remote.path) return remote;
+  const sameContent = local.hash === remote.hash && sameBlocks(local.blocks, remote.blocks);
+  return {
+    ...remote,
+    path: local.path,
+    hash: sameContent ? local.hash : remote.hash,
+    blocks: sameContent ? local.blocks : remote.blocks,
+    version: sameVector(local.version, remote.version) ? local.version : remote.version,
+  };
+}
+
+export function sameBlocks(a: readonly BlockInfo[], b: readonly BlockInfo[]): boolean {
+  return a.length === b.length && a.every((block, i) => block.offset === b[i]!.offset && block.size === b[i]!.size && block.hash === b[i]!.hash);
+}
+
+function sameVector(a: FileRecord['version'], b: FileRecord['version']): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((id) => Object.hasOwn(b, id) && a[id] === b[id]);
 }
 
 export function isLive(record: FileRecord | undefined): record is FileRecord {
