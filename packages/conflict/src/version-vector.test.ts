@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compare, dominates, emptyVector, increment, merge } from './version-vector';
+import { compare, dominates, emptyVector, equal, increment, merge } from './version-vector';
 import type { VersionVector } from './version-vector';
 
 // A small pool so vectors overlap; includes ids that are also Object.prototype names.
@@ -38,6 +38,7 @@ describe('version vectors', () => {
         expect(compare(b, a)).toBe(mirror[ordering]);
         expect(dominates(a, b)).toBe(ordering === 'after' || ordering === 'equal');
         expect(dominates(a, b) && dominates(b, a)).toBe(ordering === 'equal');
+        expect(equal(a, b)).toBe(ordering === 'equal');
       }),
     );
   });

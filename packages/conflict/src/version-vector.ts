@@ -53,6 +53,13 @@ export function compare(a: VersionVector, b: VersionVector): Ordering {
   return 'equal';
 }
 
+/** `compare(a, b) === 'equal'` without building the union of their ids (called per record received). */
+export function equal(a: VersionVector, b: VersionVector): boolean {
+  for (const id of Object.keys(a)) if (counterOf(a, id) !== counterOf(b, id)) return false;
+  for (const id of Object.keys(b)) if (counterOf(a, id) !== counterOf(b, id)) return false;
+  return true;
+}
+
 /** True when `a` has seen everything `b` has (after or equal). */
 export function dominates(a: VersionVector, b: VersionVector): boolean {
   const ordering = compare(a, b);

@@ -1,3 +1,4 @@
+import { equal } from '@sync/conflict';
 import type { BlockInfo, FileRecord } from '@sync/protocol';
 import type { FileStat } from './ports';
 
@@ -32,17 +33,12 @@ export function sharingLocal(remote: FileRecord, local: LocalRecord | undefined)
     path: local.path,
     hash: sameContent ? local.hash : remote.hash,
     blocks: sameContent ? local.blocks : remote.blocks,
-    version: sameVector(local.version, remote.version) ? local.version : remote.version,
+    version: equal(local.version, remote.version) ? local.version : remote.version,
   };
 }
 
 export function sameBlocks(a: readonly BlockInfo[], b: readonly BlockInfo[]): boolean {
   return a.length === b.length && a.every((block, i) => block.offset === b[i]!.offset && block.size === b[i]!.size && block.hash === b[i]!.hash);
-}
-
-function sameVector(a: FileRecord['version'], b: FileRecord['version']): boolean {
-  const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((id) => Object.hasOwn(b, id) && a[id] === b[id]);
 }
 
 export function isLive(record: FileRecord | undefined): record is FileRecord {
