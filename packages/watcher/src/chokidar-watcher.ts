@@ -4,6 +4,7 @@ import { FSWatcher } from 'chokidar';
 import type { ChokidarOptions } from 'chokidar';
 import { asWatcherError, WatcherError } from './errors';
 import { lstatQuiet } from './lstat-quiet';
+import { NewDirectorySweep } from './new-directory-sweep';
 import { toRelativePosix } from './relative-path';
 import { TrailingChangeCheck } from './trailing-change';
 import type { WatchEventType } from './watch-event';
@@ -28,6 +29,12 @@ export class ChokidarWatcher extends WatcherBase {
   private readonly readyWaiters = new Set<(error: WatcherError) => void>();
   private readonly trailing = new TrailingChangeCheck((absolutePath, current) => this.onFsEvent('change', absolutePath, current));
   private readonly handoverTimers = new Set<NodeJS.Timeout>();
+  private readonly sweep = new NewDirectorySweep({
+    isKnown: (absoluteDir, name) => this.newest()?._getWatchedDir(absoluteDir).has(name) === true,
+    isPruned: (absolutePath, isDirectory) => this.isPruned(absolutePath, isDirectory),
+    // chokidar's own re-listing call: not an initial add, so it reports what it finds.
+    adopt: (absolutePath) => this.newest()?.add(absolutePath, undefined, true),
+  });
 
   constructor(options: ChokidarWatcherOptions) {
     super(options);
@@ -39,6 +46,7 @@ export class ChokidarWatcher extends WatcherBase {
 
   protected async release(): Promise<void> {
     this.trailing.stop();
+    this.sweep.stop();
     for (const timer of this.handoverTimers) clearTimeout(timer);
     this.handoverTimers.clear();
     const closedError = new WatcherError('CLOSED', 'the watcher was closed before its initial crawl finished');
@@ -81,18 +89,25 @@ export class ChokidarWatcher extends WatcherBase {
       atomic: false,
       followSymlinks: false,
       alwaysStat: false,
-      ignored: (absolutePath: string, stats?: Stats) => this.isPruned(absolutePath, stats),
+      ignored: (absolutePath: string, stats?: Stats) => this.isPruned(absolutePath, stats?.isDirectory() ?? false),
     };
   }
 
   /**
-   * chokidar's `ignored`: paths it should not even watch. Directory-ness comes from `stats`; when
-   * chokidar has none yet it asks again with stats before descending into a directory.
+   * chokidar's `ignored`: paths it should not even watch. Directory-ness comes from chokidar's
+   * `stats`; when it has none yet it asks again with stats before descending into a directory.
    */
-  private isPruned(absolutePath: string, stats: Stats | undefined): boolean {
+  private isPruned(absolutePath: string, isDirectory: boolean): boolean {
     const relativePath = toRelativePosix(this.realRoot, absolutePath);
     if (relativePath === null) return false;
-    return this.gate.isPruned(relativePath, stats?.isDirectory() ?? false);
+    return this.gate.isPruned(relativePath, isDirectory);
+  }
+
+  /** The instance that stays: during a handover after a rules reload, the one opened last. */
+  private newest(): FSWatcher | undefined {
+    let last: FSWatcher | undefined;
+    for (const fsWatcher of this.fsWatchers) last = fsWatcher;
+    return last;
   }
 
   private onFsEvent(type: WatchEventType, absolutePath: string, stats: Stats | undefined): void {
@@ -104,6 +119,7 @@ export class ChokidarWatcher extends WatcherBase {
     }
     if (type === 'change') this.trailing.noteChange(absolutePath, stats);
     if (type === 'unlink') this.trailing.cancel(absolutePath);
+    if (type === 'addDir') this.sweep.schedule(absolutePath);
     this.gate.route({ type, path: relativePath });
   }
 

@@ -1,4 +1,5 @@
-import { mkdir, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChokidarWatcher } from '../src/index';
@@ -31,5 +32,49 @@ describe('ChokidarWatcher in polling mode', () => {
     await log.waitForPath('unlinkDir', 'dir');
     await sentinel();
     expect(log.paths().filter((p) => p.startsWith('ignored') || p.startsWith('.sync'))).toEqual([]);
+  });
+});
+
+/**
+ * chokidar lists a new directory before it watches it. This one creates `a/b` at the worst moment,
+ * from inside chokidar's listing of `a` (its ignore check of `a/x`), where `mkdir -p` on a busy
+ * disk lands once in a few hundred runs.
+ */
+class ListingRaceWatcher extends ChokidarWatcher {
+  constructor(options: WatcherOptions, duringListingOf: string, race: () => void) {
+    super(options);
+    const isPruned = this.gate.isPruned.bind(this.gate);
+    let raced = false;
+    this.gate.isPruned = (relativePath, isDirectory) => {
+      if (!raced && relativePath === duringListingOf) {
+        raced = true;
+        race();
+      }
+      return isPruned(relativePath, isDirectory);
+    };
+  }
+}
+
+describe.each([false, 50] as const)('ChokidarWatcher (pollIntervalMs %s)', (pollIntervalMs) => {
+  it('reports and watches what is created in a new directory while chokidar lists it', async () => {
+    const outside = await scratch.makeRoot({ 'a/x': 'x' });
+    const root = await scratch.makeRoot();
+    const { log } = await scratch.watch(
+      (options) =>
+        new ListingRaceWatcher(options, 'a/x', () => {
+          mkdirSync(path.join(root, 'a/b'));
+          writeFileSync(path.join(root, 'a/b/early.txt'), 'early');
+        }),
+      root,
+      { pollIntervalMs },
+    );
+    // Moved in whole, so that chokidar's first listing of `a` already holds `x`.
+    await rename(path.join(outside, 'a'), path.join(root, 'a'));
+    await log.waitForPath('add', 'a/x');
+    await log.waitForPath('addDir', 'a/b');
+    await log.waitForPath('add', 'a/b/early.txt');
+    // Watched, not just reported once: later changes inside it are seen too.
+    await writeFile(path.join(root, 'a/b/late.txt'), 'late');
+    await log.waitForPath('add', 'a/b/late.txt');
   });
 });
