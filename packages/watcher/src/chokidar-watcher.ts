@@ -72,6 +72,7 @@ export class ChokidarWatcher extends WatcherBase {
       fsWatcher.once('ready', () => {
         this.readyWaiters.delete(reject);
         resolve(fsWatcher);
+        void this.sweep.sweepAll(this.watchedDirectories(fsWatcher));
       });
       fsWatcher.add(this.realRoot);
     });
@@ -101,6 +102,11 @@ export class ChokidarWatcher extends WatcherBase {
     const relativePath = toRelativePosix(this.realRoot, absolutePath);
     if (relativePath === null) return false;
     return this.gate.isPruned(relativePath, isDirectory);
+  }
+
+  /** The directories of the tree chokidar holds a listing of (it also keeps one of the root's parent). */
+  private watchedDirectories(fsWatcher: FSWatcher): string[] {
+    return Object.keys(fsWatcher.getWatched()).filter((absoluteDir) => absoluteDir === this.realRoot || toRelativePosix(this.realRoot, absoluteDir) !== null);
   }
 
   /** The instance that stays: during a handover after a rules reload, the one opened last. */

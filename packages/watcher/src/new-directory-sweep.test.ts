@@ -61,4 +61,18 @@ describe('NewDirectorySweep', () => {
     expect(stopped.pending).toBe(0);
     expect(stopped.sweep(dir)).toEqual([]);
   });
+
+  it('sweeps a whole tree, counting what it hands back, and stops when stopped', async () => {
+    const fake = ports([entry('b', true), entry('known.txt', false)], ['known.txt']);
+    const sweep = new NewDirectorySweep(fake);
+    const dirs = Array.from({ length: 200 }, () => dir);
+    expect(await sweep.sweepAll(dirs)).toBe(200);
+    expect(fake.adopted).toHaveLength(200);
+
+    const stopping = new NewDirectorySweep(fake);
+    const run = stopping.sweepAll(dirs);
+    stopping.stop();
+    // The first batch runs before the first yield; nothing after it.
+    expect(await run).toBeLessThan(200);
+  });
 });

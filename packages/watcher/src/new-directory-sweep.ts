@@ -3,12 +3,14 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 
 /**
- * chokidar lists a new directory and only then watches it, so an entry created in between (`mkdir
- * -p a/b` racing chokidar's listing of `a`) is neither reported nor watched, ever. Each directory
+ * chokidar lists a directory and only then watches it, so an entry created in between (`mkdir -p
+ * a/b` racing chokidar's listing of `a`) is neither reported nor watched, ever. Each directory
  * chokidar reports as new is therefore listed once more after this delay, when chokidar watches
- * it, and what chokidar does not know is handed back to it.
+ * it, and what chokidar does not know is handed back to it. The same holds for every directory of
+ * the initial crawl, which is swept once when chokidar is ready.
  */
 export const newDirectorySweepDelayMs = 250;
+const sweepBatchDirs = 64;
 
 export interface SweepPorts {
   /** Does chokidar know this entry of the directory (reported and watched)? */
@@ -48,6 +50,21 @@ export class NewDirectorySweep {
     this.stopped = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+  }
+
+  /**
+   * Sweeps each directory now, yielding to the event loop every few, so that a large tree does
+   * not block events; returns how many entries were handed back.
+   */
+  async sweepAll(absoluteDirs: Iterable<string>): Promise<number> {
+    let missed = 0;
+    let swept = 0;
+    for (const absoluteDir of absoluteDirs) {
+      if (this.stopped) break;
+      missed += this.sweep(absoluteDir).length;
+      if (++swept % sweepBatchDirs === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    return missed;
   }
 
   /** Returns the entries handed back to chokidar. */

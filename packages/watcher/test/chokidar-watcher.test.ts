@@ -77,4 +77,21 @@ describe.each([false, 50] as const)('ChokidarWatcher (pollIntervalMs %s)', (poll
     await writeFile(path.join(root, 'a/b/late.txt'), 'late');
     await log.waitForPath('add', 'a/b/late.txt');
   });
+
+  it('watches what is created in a directory while the initial crawl lists it', async () => {
+    const root = await scratch.makeRoot({ 'a/x': 'x' });
+    const { log } = await scratch.watch(
+      (options) =>
+        new ListingRaceWatcher(options, 'a/x', () => {
+          mkdirSync(path.join(root, 'a/b'));
+          writeFileSync(path.join(root, 'a/b/early.txt'), 'early');
+        }),
+      root,
+      { pollIntervalMs },
+    );
+    // Created after start() was called: reported or not, it must be watched from now on.
+    await writeFile(path.join(root, 'a/b/late.txt'), 'late');
+    await log.waitForPath('add', 'a/b/late.txt');
+    expect(log.paths()).not.toContain('a/x');
+  });
 });
