@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ChokidarWatcher } from '../src/index';
 import type { WatcherOptions } from '../src/index';
 import { Scratch } from './helpers';
+import type { Fixture } from './helpers';
 
 // What only ChokidarWatcher does: polling. The contract it shares with NativeWatcher is in watcher-contract.test.ts.
 const scratch = new Scratch();
@@ -56,10 +57,9 @@ class ListingRaceWatcher extends ChokidarWatcher {
 }
 
 describe.each([false, 50] as const)('ChokidarWatcher (pollIntervalMs %s)', (pollIntervalMs) => {
-  it('reports and watches what is created in a new directory while chokidar lists it', async () => {
-    const outside = await scratch.makeRoot({ 'a/x': 'x' });
-    const root = await scratch.makeRoot();
-    const { log } = await scratch.watch(
+  /** Creates `a/b/early.txt` while chokidar lists `a`, which holds `x`. */
+  const watchRacing = (root: string): Promise<Fixture> =>
+    scratch.watch(
       (options) =>
         new ListingRaceWatcher(options, 'a/x', () => {
           mkdirSync(path.join(root, 'a/b'));
@@ -68,6 +68,11 @@ describe.each([false, 50] as const)('ChokidarWatcher (pollIntervalMs %s)', (poll
       root,
       { pollIntervalMs },
     );
+
+  it('reports and watches what is created in a new directory while chokidar lists it', async () => {
+    const outside = await scratch.makeRoot({ 'a/x': 'x' });
+    const root = await scratch.makeRoot();
+    const { log } = await watchRacing(root);
     // Moved in whole, so that chokidar's first listing of `a` already holds `x`.
     await rename(path.join(outside, 'a'), path.join(root, 'a'));
     await log.waitForPath('add', 'a/x');
@@ -80,15 +85,7 @@ describe.each([false, 50] as const)('ChokidarWatcher (pollIntervalMs %s)', (poll
 
   it('watches what is created in a directory while the initial crawl lists it', async () => {
     const root = await scratch.makeRoot({ 'a/x': 'x' });
-    const { log } = await scratch.watch(
-      (options) =>
-        new ListingRaceWatcher(options, 'a/x', () => {
-          mkdirSync(path.join(root, 'a/b'));
-          writeFileSync(path.join(root, 'a/b/early.txt'), 'early');
-        }),
-      root,
-      { pollIntervalMs },
-    );
+    const { log } = await watchRacing(root);
     // Created after start() was called: reported or not, it must be watched from now on.
     await writeFile(path.join(root, 'a/b/late.txt'), 'late');
     await log.waitForPath('add', 'a/b/late.txt');
