@@ -132,6 +132,28 @@ describe('IndexJournal + LocalIndex', () => {
     await journal.close();
   });
 
+  it('finds local copies after a restart in publish order, with changes made before the first lookup', async () => {
+    const first = await IndexJournal.open(fs, dir);
+    const before = new LocalIndex(first.records, first.journal, 'idx-00000001');
+    for (const path of ['x', 'y', 'z']) before.publish(file(path, 'a'.repeat(64)));
+    before.publish({ ...file('x', 'a'.repeat(64)), version: { n: 2 } });
+    before.publish(file('gone', 'c'.repeat(64)));
+    await first.journal.close();
+
+    const { journal, records } = await IndexJournal.open(fs, dir);
+    const index = new LocalIndex(records, journal, 'idx-00000001');
+    index.publish({ ...file('y', 'b'.repeat(64)), version: { n: 2 } });
+    index.publish({ ...file('gone', 'c'.repeat(64)), deleted: true, version: { n: 2 } });
+    // x was published again after z: it comes last, as it did before the restart.
+    expect(index.blockLocations('a'.repeat(64)).map((location) => location.path)).toEqual(['z', 'x']);
+    expect(index.blockLocations('b'.repeat(64))).toEqual([{ path: 'y', offset: 0, size: 3 }]);
+    expect(index.blockLocations('c'.repeat(64))).toEqual([]);
+    index.publish({ ...file('z', 'b'.repeat(64)), version: { n: 2 } });
+    expect(index.blockLocations('a'.repeat(64))).toEqual([{ path: 'x', offset: 0, size: 3 }]);
+    expect(index.blockLocations('b'.repeat(64)).map((location) => location.path)).toEqual(['y', 'z']);
+    await journal.close();
+  });
+
   it('answers "everything after N" with the latest records once superseded log entries are dropped', async () => {
     const { journal, records } = await IndexJournal.open(fs, dir);
     const index = new LocalIndex(records, journal, 'idx-00000001');
