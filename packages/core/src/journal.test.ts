@@ -154,6 +154,18 @@ describe('IndexJournal + LocalIndex', () => {
     await journal.close();
   });
 
+  it('keeps block lookups prepared ahead of use current with later changes', async () => {
+    const { journal, records } = await IndexJournal.open(fs, dir);
+    const index = new LocalIndex(records, journal, 'idx-00000001');
+    index.publish(file('x', 'a'.repeat(64)));
+    index.prepareBlockLookups();
+    index.publish(file('y', 'a'.repeat(64)));
+    index.publish({ ...file('x', 'b'.repeat(64)), version: { n: 2 } });
+    expect(index.blockLocations('a'.repeat(64))).toEqual([{ path: 'y', offset: 0, size: 3 }]);
+    expect(index.blockLocations('b'.repeat(64))).toEqual([{ path: 'x', offset: 0, size: 3 }]);
+    await journal.close();
+  });
+
   it('answers "everything after N" with the latest records once superseded log entries are dropped', async () => {
     const { journal, records } = await IndexJournal.open(fs, dir);
     const index = new LocalIndex(records, journal, 'idx-00000001');

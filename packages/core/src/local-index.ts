@@ -22,9 +22,9 @@ export class LocalIndex {
   private logSequences: number[] = [];
   private logPaths: string[] = [];
   // Most blocks are held once, as the whole of a one-block file: such a block is stored as that
-  // file's path alone (no object per file). Others as one location or several. Built on the first
-  // lookup, not at start-up: only pulls and pushes look blocks up, and a restart over an unchanged
-  // folder may never need it (100,000 records: 0.1 s off every start).
+  // file's path alone (no object per file). Others as one location or several. Built after
+  // start-up or on the first lookup: only pulls and pushes look blocks up, and a restart should
+  // not wait for it (0.1 s at 100,000 records).
   private blocks: BlockMap | null = null;
   private readonly changeListeners = new Set<() => void>();
   private sequenceCounter: number;
@@ -104,6 +104,14 @@ export class LocalIndex {
   onChange(listener: () => void): () => void {
     this.changeListeners.add(listener);
     return () => this.changeListeners.delete(listener);
+  }
+
+  /**
+   * Builds the block map now rather than on the first lookup, which would otherwise pay for it
+   * (0.1 s at 100,000 files). The engine calls it once start-up is done.
+   */
+  prepareBlockLookups(): void {
+    this.heldBlocks();
   }
 
   /** Local places that hold a block with this hash (live files of the index). */

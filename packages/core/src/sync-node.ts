@@ -412,6 +412,10 @@ class Engine implements SyncNode {
     pruneVersions();
     void puller;
     this.state = 'idle';
+    // Off the start-up path, but ready before the first pull or push is likely to need it.
+    running.timers[2] = this.clock.setTimeout(() => {
+      if (this.running === running) ctx.index.prepareBlockLookups();
+    }, 0);
   }
 
   private onWatchEvent({ ctx, scanner, puller, peers }: Running, event: WatchEvent): void {
