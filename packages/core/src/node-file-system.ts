@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, constants as fsConstants, fsync, lstatSync, open, openSync, promises as fsp, read, readSync, utimesSync, write, writeSync } from 'node:fs';
+import { chmodSync, closeSync, readdirSync, constants as fsConstants, fsync, lstatSync, open, openSync, promises as fsp, read, readSync, utimesSync, write, writeSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -33,8 +33,14 @@ export class NodeFileSystem implements FileSystem {
     return { type: entryType(stat), size: stat.size, mtimeMs: stat.mtimeMs, mode: stat.mode & 0o7777, ino: stat.ino };
   }
 
+  /**
+   * Synchronous too, for the same reason: a start-up walk of 1,000 directories of 100 entries
+   * spent 0.17 s on the main thread around the pool's round trips and 0.06 s more in GC of their
+   * promises and requests, against 0.06 s for all 1,000 listings inline. A directory of 100,000
+   * entries holds the loop for ~50 ms.
+   */
   async readdir(path: string): Promise<{ name: string; type: EntryType }[]> {
-    const entries = await fsp.readdir(path, { withFileTypes: true });
+    const entries = readdirSync(path, { withFileTypes: true });
     return entries.map((entry) => ({ name: entry.name, type: entryType(entry) }));
   }
 
