@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, readdirSync, constants as fsConstants, fsync, lstatSync, open, openSync, promises as fsp, read, readSync, utimesSync, write, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants as fsConstants, fsync, lstatSync, open, openSync, promises as fsp, read, readdirSync, readSync, utimesSync, write, writeSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
