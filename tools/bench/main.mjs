@@ -104,6 +104,8 @@ async function main() {
 
   const bigSize = options.quick ? 256 * MiB : GiB;
   const needBytes = bigSize * 6 + 2 * GiB;
+  // `--tmp` may name a directory not made yet; statfs needs it to exist.
+  mkdirSync(options.tmpBase, { recursive: true });
   const free = freeBytes(options.tmpBase);
   if (free < needBytes) throw new Error(`${options.tmpBase} has ${Math.round(free / MiB)} MiB free; the suite needs about ${Math.round(needBytes / MiB)} MiB`);
 
