@@ -107,6 +107,37 @@ describe('IndexJournal + LocalIndex', () => {
     await reopened.journal.close();
   });
 
+  it('keeps the live totals as records are added, changed, deleted and replayed', async () => {
+    const { journal, records } = await IndexJournal.open(fs, dir);
+    const index = new LocalIndex(records, journal, 'idx-00000001');
+    const recount = () => {
+      const live = [...index.values()].filter((r) => !r.deleted);
+      const files = live.filter((r) => r.type === 'file');
+      return {
+        files: files.length,
+        directories: live.filter((r) => r.type === 'dir').length,
+        symlinks: live.filter((r) => r.type === 'symlink').length,
+        bytes: files.reduce((sum, r) => sum + r.size, 0),
+      };
+    };
+    index.publish(file('a', 'a'.repeat(64)));
+    index.publish({ ...file('b', 'b'.repeat(64)), size: 10 });
+    index.publish({ ...file('d', ''), type: 'dir', size: 0, hash: '', blocks: [] });
+    index.publish({ ...file('l', ''), type: 'symlink', size: 0, hash: '', blocks: [], target: 'a' });
+    expect(index.totals()).toEqual({ files: 2, directories: 1, symlinks: 1, bytes: 13 });
+    index.publish({ ...file('b', 'c'.repeat(64)), size: 4, version: { n: 2 } });
+    index.publish({ ...file('a', ''), deleted: true, size: 0, blocks: [], version: { n: 2 } });
+    index.publish({ ...file('l', ''), type: 'symlink', size: 0, hash: '', blocks: [], target: 'a', deleted: true, version: { n: 2 } });
+    index.updateFingerprint('b', { size: 4, mtimeMs: 2, ino: 8 });
+    expect(index.totals()).toEqual({ files: 1, directories: 1, symlinks: 0, bytes: 4 });
+    expect(index.totals()).toEqual(recount());
+    await journal.close();
+    const reopened = await IndexJournal.open(fs, dir);
+    const again = new LocalIndex(reopened.records, reopened.journal, 'idx-00000001');
+    expect(again.totals()).toEqual({ files: 1, directories: 1, symlinks: 0, bytes: 4 });
+    await reopened.journal.close();
+  });
+
   it('finds local copies of a block by hash and forgets them when the file changes', async () => {
     const { journal, records } = await IndexJournal.open(fs, dir);
     const index = new LocalIndex(records, journal, 'idx-00000001');

@@ -12,6 +12,15 @@ export interface BlockLocation {
 /** Block hash → its local places: a path (the whole of a one-block file), a location, or several. */
 type BlockMap = Map<string, string | BlockLocation | BlockLocation[]>;
 
+/** What the live records of the index add up to. */
+export interface IndexTotals {
+  files: number;
+  directories: number;
+  symlinks: number;
+  /** Sum of the live files' sizes. */
+  bytes: number;
+}
+
 /**
  * The records of this node's own folder, ordered by local sequence so a peer can ask for
  * "everything after N". Every change goes to the journal.
@@ -28,6 +37,9 @@ export class LocalIndex {
   private blocks: BlockMap | null = null;
   private readonly changeListeners = new Set<() => void>();
   private sequenceCounter: number;
+  // Kept as records change: status and every metrics scrape read them, and counting 100,000
+  // records took ~35 ms each time (a scrape read them 16 times: 0.6 s with the loop held).
+  private readonly live: IndexTotals = { files: 0, directories: 0, symlinks: 0, bytes: 0 };
 
   constructor(
     records: Map<string, LocalRecord>,
@@ -40,6 +52,7 @@ export class LocalIndex {
       this.sequenceCounter = Math.max(this.sequenceCounter, record.sequence);
       this.logSequences.push(record.sequence);
       this.logPaths.push(record.path);
+      this.count(record, 1);
     }
   }
 
@@ -49,6 +62,10 @@ export class LocalIndex {
 
   get size(): number {
     return this.records.size;
+  }
+
+  totals(): IndexTotals {
+    return { ...this.live };
   }
 
   get(path: string): LocalRecord | undefined {
@@ -125,9 +142,20 @@ export class LocalIndex {
   private store(record: LocalRecord): void {
     const previous = this.records.get(record.path);
     if (previous && this.blocks) this.removeBlocks(this.blocks, previous);
+    if (previous) this.count(previous, -1);
     this.records.set(record.path, record);
+    this.count(record, 1);
     if (this.blocks) this.addBlocks(this.blocks, record);
     this.journal.append(record);
+  }
+
+  private count(record: LocalRecord, sign: 1 | -1): void {
+    if (!isLive(record)) return;
+    if (record.type === 'file') {
+      this.live.files += sign;
+      this.live.bytes += sign * record.size;
+    } else if (record.type === 'dir') this.live.directories += sign;
+    else this.live.symlinks += sign;
   }
 
   /** In publish order, as if every record had been added as it was published. */

@@ -198,6 +198,7 @@ class Engine implements SyncNode {
   private listening: { host: string; port: number } | null = null;
   private id: string | undefined;
   private stopping: Promise<void> | null = null;
+  private tlsFingerprint: string | null | undefined;
 
   constructor(private readonly options: SyncNodeOptions) {
     if (!options.dir) throw new SyncError('INVALID_OPTIONS', 'dir is required');
@@ -497,20 +498,7 @@ class Engine implements SyncNode {
 
   status(): SyncStatus {
     const running = this.running;
-    let files = 0;
-    let directories = 0;
-    let symlinks = 0;
-    let bytes = 0;
-    if (running) {
-      for (const record of running.ctx.index.values()) {
-        if (!isLive(record)) continue;
-        if (record.type === 'file') {
-          files++;
-          bytes += record.size;
-        } else if (record.type === 'dir') directories++;
-        else symlinks++;
-      }
-    }
+    const totals = running ? running.ctx.index.totals() : { files: 0, directories: 0, symlinks: 0, bytes: 0 };
     const busy = running ? running.puller.transfersInFlight + running.puller.pendingPaths + running.scanner.pending : 0;
     return {
       nodeId: this.id ?? '',
@@ -519,17 +507,14 @@ class Engine implements SyncNode {
       state: this.state === 'idle' && busy > 0 ? 'syncing' : this.state,
       listening: this.listening,
       peers: running ? running.peers.connected() : [],
-      files,
-      directories,
-      symlinks,
-      bytes,
+      ...totals,
       transfersInFlight: running?.puller.transfersInFlight ?? 0,
       pendingPaths: running ? running.puller.pendingPaths + running.scanner.pending : 0,
       sequence: running?.ctx.index.sequence ?? 0,
       indexId: running?.ctx.index.indexId ?? '',
       heldDeletes: running?.scanner.heldDeletes ?? null,
       failingPaths: running?.scanner.failingPaths ?? 0,
-      tlsFingerprint: this.options.tls?.cert ? new X509Certificate(this.options.tls.cert).fingerprint256 : null,
+      tlsFingerprint: this.certificateFingerprint(),
       ...this.counters,
     };
   }
@@ -542,6 +527,15 @@ class Engine implements SyncNode {
       await running.puller.whenIdle();
       if (running.scanner.pending === 0 && !this.pullerBusy(running)) return;
     }
+  }
+
+  // Parsing the certificate at every status read (each metrics scrape makes several) is waste.
+  private certificateFingerprint(): string | null {
+    if (this.tlsFingerprint === undefined) {
+      const cert = this.options.tls?.cert;
+      this.tlsFingerprint = cert ? new X509Certificate(cert).fingerprint256 : null;
+    }
+    return this.tlsFingerprint;
   }
 
   private pullerBusy(running: Running): boolean {
