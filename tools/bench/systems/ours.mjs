@@ -57,7 +57,9 @@ class OursCluster extends DaemonCluster {
   async startNode(i) {
     const node = this.nodes[i];
     node.startedAt = performance.now();
-    node.child = startDaemon(process.execPath, this.args(i), { logFile: node.log, cwd: node.dir });
+    // Run as the image runs it (docker/Dockerfile): libuv's pool at 16 threads unless set.
+    const env = { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16' };
+    node.child = startDaemon(process.execPath, this.args(i), { logFile: node.log, cwd: node.dir, env });
     node.watch = new ProcWatch(node.child.pid);
   }
 
