@@ -1,7 +1,8 @@
-import { PUSHED_BLOCK_ID, batchRecords } from '@sync/protocol';
+import { PUSHED_BLOCK_ID, recordBatches } from '@sync/protocol';
 import type { BlockFrame, FileRecord, IndexMessage, IndexUpdateMessage, RequestMessage } from '@sync/protocol';
 import type { AppMessage, Connection } from '@sync/transport';
 import type { EngineContext } from './context';
+import type { LocalRecord } from './record';
 import { isLive, sharingLocal, toWire } from './record';
 import { fileHashOf } from './hashing';
 import { SyncError } from './errors';
@@ -305,12 +306,18 @@ export class Peers {
         const from: number = link.sentUpTo ?? 0;
         const records = this.ctx.index.since(from);
         const upTo: number = records.length ? records[records.length - 1]!.sequence : from;
-        const batches = batchRecords(records.map(toWire));
+        // One batch built at a time: a whole index of 100,000 records built up front was ~70 MB
+        // that lived until the last batch was sent, long enough to reach the old generation.
+        const batches = recordBatches(wireRecords(records));
         if (!link.catchUpSent) {
-          if (batches.length === 0) batches.push([]);
-          for (const [i, batch] of batches.entries()) {
-            await link.connection.send({ type: 'index', indexId: this.ctx.index.indexId, records: batch, done: i === batches.length - 1 });
-          }
+          // The last batch carries `done`, so each goes out once the one after it is known; with
+          // nothing to send, one empty batch still says done.
+          let next = batches.next();
+          do {
+            const batch = next.done ? [] : next.value;
+            next = batches.next();
+            await link.connection.send({ type: 'index', indexId: this.ctx.index.indexId, records: batch, done: next.done === true });
+          } while (!next.done);
           link.catchUpSent = true;
         } else {
           for (const batch of batches) {
@@ -371,4 +378,8 @@ export class Peers {
       pending.reject(new SyncError('PEER_ERROR', `${link.connection.peerId}: ${reason}`));
     }
   }
+}
+
+function* wireRecords(records: readonly LocalRecord[]): Generator<FileRecord, void, undefined> {
+  for (const record of records) yield toWire(record);
 }

@@ -130,6 +130,20 @@ describe('engine over real WebSockets', () => {
     expect(b!.node.status().peers[0]!.indexSequence).toBe(a!.node.status().sequence);
   });
 
+  it('sends a whole index larger than one frame holds (1,000 records) to a peer that joins later', async () => {
+    const dirA = cluster.dirOf('a');
+    for (let d = 0; d < 12; d++) {
+      await mkdir(join(dirA, `d${d}`), { recursive: true });
+      for (let f = 0; f < 100; f++) writeFileSync(join(dirA, `d${d}`, `f${f}.txt`), `${d}/${f}`);
+    }
+    const a = await cluster.add('a');
+    const b = await cluster.add('b', { peers: ['a'] });
+    await waitFor(() => b.node.status().peers[0]?.indexSequence === a.node.status().sequence && b.node.status().files === 1_200, 'b holds all of a', 120_000);
+    expect(a.node.status().sequence).toBeGreaterThanOrEqual(1_212);
+    expect(await contentOf(join(cluster.dirOf('b'), 'd11', 'f99.txt'))).toBe('11/99');
+    expect(await cluster.converged()).toBe(true);
+  }, 180_000);
+
   it('syncs permission bits, mtimes and symlinks (as links, never followed)', async () => {
     const [a, b] = await cluster.mesh(['a', 'b']);
     await writeFile(join(a!.dir, 'script.sh'), '#!/bin/sh\necho hi\n');

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BLOCK_FRAME_KIND, BLOCK_HEADER_BYTES, allocBlockPayload, batchRecords, decodeBlock, decodeMessage, encodeBlock, encodeMessage } from './codec';
+import { BLOCK_FRAME_KIND, BLOCK_HEADER_BYTES, allocBlockPayload, batchRecords, decodeBlock, decodeMessage, encodeBlock, encodeMessage, recordBatches } from './codec';
 import type { ProtocolErrorCode } from './errors';
 import { defaultLimits } from './limits';
 import { PROTOCOL_VERSION } from './schemas';
@@ -310,6 +310,21 @@ describe('batchRecords', () => {
     const input = [dirFixture('a'), big, dirFixture('b'), dirFixture('c')];
     const batches = batchRecords(input, { recordsPerBatchMax: 100, batchBytesMax: oneRecordBytes * 2 });
     expect(batches).toEqual([[input[0]], [big], [input[2], input[3]]]);
+  });
+
+  it('builds batches one at a time, reading only the records the next batch needs', () => {
+    let pulled = 0;
+    const source = function* (): Generator<FileRecord> {
+      for (const record of records) {
+        pulled++;
+        yield record;
+      }
+    };
+    const batches = recordBatches(source(), { recordsPerBatchMax: 3, batchBytesMax: 1 << 20 });
+    expect(batches.next().value).toEqual(records.slice(0, 3));
+    // The fourth record told the first batch it was full; nothing beyond it was read.
+    expect(pulled).toBe(4);
+    expect([...batches]).toEqual(batchRecords(records.slice(3), { recordsPerBatchMax: 3, batchBytesMax: 1 << 20 }));
   });
 
   it('uses the default limits when none are given', () => {

@@ -97,23 +97,32 @@ export function decodeBlock(frame: Uint8Array, limits: Pick<ProtocolLimits, 'blo
 
 /** Splits records into batches that respect both the record count and the byte budget of one frame. */
 export function batchRecords(
-  records: readonly FileRecord[],
+  records: Iterable<FileRecord>,
   limits: Pick<ProtocolLimits, 'recordsPerBatchMax' | 'batchBytesMax'> = defaultLimits,
 ): FileRecord[][] {
-  const batches: FileRecord[][] = [];
+  return [...recordBatches(records, limits)];
+}
+
+/**
+ * `batchRecords` one batch at a time: a node sending its whole index (100,000 records) holds the
+ * batch in hand, not every batch of the index and a sized copy of each record at once.
+ */
+export function* recordBatches(
+  records: Iterable<FileRecord>,
+  limits: Pick<ProtocolLimits, 'recordsPerBatchMax' | 'batchBytesMax'> = defaultLimits,
+): Generator<FileRecord[], void, undefined> {
   let batch: FileRecord[] = [];
   let bytes = 0;
   for (const record of records) {
     // UTF-8 bytes, not UTF-16 units: the budget is in bytes and non-ASCII paths take up to 3 per unit. +1 for the comma.
-    const recordBytes = utf8.encode(JSON.stringify(toWireRecord(record))).byteLength + 1;
+    const recordBytes = Buffer.byteLength(JSON.stringify(toWireRecord(record)), 'utf8') + 1;
     if (batch.length > 0 && (batch.length >= limits.recordsPerBatchMax || bytes + recordBytes > limits.batchBytesMax)) {
-      batches.push(batch);
+      yield batch;
       batch = [];
       bytes = 0;
     }
     batch.push(record);
     bytes += recordBytes;
   }
-  if (batch.length > 0) batches.push(batch);
-  return batches;
+  if (batch.length > 0) yield batch;
 }
