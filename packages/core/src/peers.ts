@@ -306,8 +306,8 @@ export class Peers {
         const from: number = link.sentUpTo ?? 0;
         const records = this.ctx.index.since(from);
         const upTo: number = records.length ? records[records.length - 1]!.sequence : from;
-        // One batch built at a time: a whole index of 100,000 records built up front was ~70 MB
-        // that lived until the last batch was sent, long enough to reach the old generation.
+        // One batch built at a time: built up front, a whole index of 100,000 records was every
+        // batch plus a JSON string and a byte array per record, all alive until the last send.
         const batches = recordBatches(wireRecords(records));
         if (!link.catchUpSent) {
           // The last batch carries `done`, so each goes out once the one after it is known; with
