@@ -72,14 +72,23 @@ const written = new Set([sha256(Buffer.alloc(0))]);
 const nodes = [];
 const proxies = [];
 
+// Every port the harness uses comes from here, once: a port closed again after the probe is free
+// for the kernel to hand out to the next listen(0), and a proxy once got a node's status port.
+const portsTaken = new Set();
+
 async function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
+  for (;;) {
+    const port = await new Promise((resolve) => {
+      const server = createServer();
+      server.listen(0, '127.0.0.1', () => {
+        const { port: probed } = server.address();
+        server.close(() => resolve(probed));
+      });
     });
-  });
+    if (portsTaken.has(port)) continue;
+    portsTaken.add(port);
+    return port;
+  }
 }
 
 function startNode(node) {
@@ -98,7 +107,8 @@ function startNode(node) {
 
 async function status(node) {
   try {
-    const response = await fetch(`http://127.0.0.1:${node.http}/status`);
+    // Bounded: a request that is never answered must not stall the harness past its own deadlines.
+    const response = await fetch(`http://127.0.0.1:${node.http}/status`, { signal: AbortSignal.timeout(5_000) });
     return response.ok ? await response.json() : null;
   } catch {
     return null;
@@ -277,7 +287,7 @@ async function run() {
     for (const to of nodes.slice(i + 1)) {
       const proxy = new FaultProxy(to.listen);
       proxy.name = `${from.id}->${to.id}`;
-      proxy.port = await proxy.listen();
+      proxy.port = await proxy.listen(await freePort());
       from.dials.push(proxy);
       proxies.push(proxy);
     }

@@ -11,8 +11,8 @@ export class FaultProxy {
     this.server = createServer((client) => this.accept(client));
   }
 
-  listen() {
-    return new Promise((resolve) => this.server.listen(0, '127.0.0.1', () => resolve(this.server.address().port)));
+  listen(port = 0) {
+    return new Promise((resolve) => this.server.listen(port, '127.0.0.1', () => resolve(this.server.address().port)));
   }
 
   /** pass | delay | blackhole | cut */
