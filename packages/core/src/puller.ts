@@ -2,11 +2,12 @@ import { dirname } from 'node:path';
 import { increment, merge, sameContent } from '@sync/conflict';
 import type { FileRecord } from '@sync/protocol';
 import type { EngineContext } from './context';
+import type { FileStat } from './ports';
 import type { Peers } from './peers';
 import type { Versions } from './versions';
 import type { Scanner } from './scanner';
 import type { LocalRecord } from './record';
-import { depth, fingerprint, isLive, sameDiskContent, sameFingerprint } from './record';
+import { depth, fingerprint, isLive, sameDiskContent, sameFingerprint, sameMtime } from './record';
 import type { PathPlan, ConflictCopy } from './planner';
 import { planPath } from './planner';
 import { fetchFile, ByteBudget } from './transfer';
@@ -252,8 +253,11 @@ export class Puller {
       // Durable before the index records either path, as for any commit.
       await Promise.all([this.ctx.folder.syncDir(dirname(abs)), this.ctx.folder.syncDir(dirname(fromAbs))]);
       // The fingerprint of the file as checked, not as found now: a write that slipped in since is
-      // then seen by the scanner as the user's change.
-      this.publish(target, { size: source.size, mtimeMs: target.mtimeMs, ino: source.ino });
+      // then seen by the scanner as the user's change. Only the mtime is read back, as the disk
+      // holds it (utimes may round it), so the scanner does not hash the moved file again.
+      const placed = mtimeDiffers ? await this.ctx.fs.lstat(abs) : null;
+      const placedMtimeMs = placed && isAsAdopted(from.local, target, placed) ? placed.mtimeMs : target.mtimeMs;
+      this.publish(target, { size: source.size, mtimeMs: placedMtimeMs, ino: source.ino });
       this.publish(from.target, undefined);
       this.movedAway.add(from.path);
       this.ctx.counters.bytesReused += target.size;
@@ -286,9 +290,14 @@ export class Puller {
     }
     if (!(await this.diskMatches(path, local))) return 'rescan';
     const abs = this.ctx.folder.abs(path);
-    if (target.type !== 'symlink' && local && local.mode !== target.mode) await this.ctx.fs.chmod(abs, target.mode);
+    const modeDiffers = target.type !== 'symlink' && local !== undefined && local.mode !== target.mode;
+    // A directory's mtime is its children's doing, and a link's is not settable portably.
+    const mtimeDiffers = target.type === 'file' && local?.disk !== undefined && !sameMtime(local.disk.mtimeMs, target.mtimeMs);
+    if (modeDiffers) await this.ctx.fs.chmod(abs, target.mode);
+    if (mtimeDiffers) await this.ctx.fs.utimes(abs, target.mtimeMs);
+    if (target.type === 'file' && (modeDiffers || mtimeDiffers)) await this.syncFile(abs);
     const stat = await this.ctx.folder.stat(path);
-    this.publish(target, stat ? fingerprint(stat) : undefined);
+    this.publish(target, stat && isAsAdopted(local, target, stat) ? fingerprint(stat) : undefined);
     return 'done';
   }
 
@@ -540,4 +549,14 @@ function withContentSuffix(copyPath: string, hash: string): string {
   const dot = copyPath.lastIndexOf('.');
   const cut = dot > marker && dot > slash ? dot : copyPath.length;
   return `${copyPath.slice(0, cut)}-${hash.slice(0, 8)}${copyPath.slice(cut)}`;
+}
+
+/**
+ * The file adoptVersion left: same inode and size, and the mtime it set or kept. Anything else is
+ * a write that slipped in meanwhile, and recording it as the fingerprint would hide it from the
+ * scanner; without a fingerprint, the scanner hashes the file again instead.
+ */
+function isAsAdopted(local: LocalRecord | undefined, target: FileRecord, stat: FileStat): boolean {
+  if (target.type !== 'file' || !local?.disk) return true;
+  return stat.ino === local.disk.ino && stat.size === local.disk.size && sameMtime(stat.mtimeMs, target.mtimeMs);
 }

@@ -53,6 +53,14 @@ export function sameFingerprint(a: DiskFingerprint | undefined, b: DiskFingerpri
   return a !== undefined && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
 }
 
+/**
+ * Modification times within a millisecond are the same time: a peer's mtime set with utimes reads
+ * back up to a few nanoseconds off, because it passes through a double of seconds.
+ */
+export function sameMtime(a: number, b: number): boolean {
+  return Math.abs(a - b) < 1;
+}
+
 /** Same bytes, link target or directory-ness: what makes two records interchangeable on disk. */
 export function sameDiskContent(a: FileRecord | undefined, b: FileRecord | undefined): boolean {
   if (!isLive(a) || !isLive(b)) return !isLive(a) && !isLive(b);

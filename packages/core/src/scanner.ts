@@ -2,7 +2,7 @@ import { increment } from '@sync/conflict';
 import type { EngineContext } from './context';
 import type { FileStat } from './ports';
 import type { LocalRecord } from './record';
-import { fingerprint, isLive, sameFingerprint } from './record';
+import { fingerprint, isLive, sameFingerprint, sameMtime } from './record';
 import { hashFile } from './hashing';
 import type { FileDigest } from './hashing';
 import { SyncError, errnoCode } from './errors';
@@ -328,7 +328,9 @@ export class Scanner {
       this.enqueueLater(path);
       return;
     }
-    if (wasFile && before.hash === digest.hash && before.mode === stat.mode) {
+    // A new mtime on the same bytes (a touch, a save without edits) is a change, as rsync -t and
+    // Syncthing see it: peers take the mtime, and their copies stay alike.
+    if (wasFile && before.hash === digest.hash && before.mode === stat.mode && sameMtime(before.mtimeMs, stat.mtimeMs)) {
       this.ctx.index.updateFingerprint(path, fingerprint(stat));
       return;
     }
