@@ -130,7 +130,7 @@ export class Cluster {
   }
 
   /** Starts a stopped node again on the same folder, state and port, dialing `peers`. */
-  async restart(name: string, peers: string[]): Promise<TestNode> {
+  async restart(name: string, peers: string[], options: { fileSystem?: SyncNodeOptions['fileSystem'] } = {}): Promise<TestNode> {
     const previous = this.get(name);
     const node = createSyncNode({
       dir: previous.dir,
@@ -140,6 +140,7 @@ export class Cluster {
       quietPeriodMs: 10,
       limits: { retryDelayMs: 200 },
       ...(this.kind === 'memory' ? { createTransport: (nodeId: string) => this.network.createTransport({ nodeId, secret: 'test-secret' }) } : {}),
+      ...(options.fileSystem ? { fileSystem: options.fileSystem } : {}),
       ...this.extra,
     });
     await node.start();

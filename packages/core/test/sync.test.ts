@@ -12,6 +12,18 @@ const contentOf = (path: string): Promise<string | null> => readFile(path, 'utf8
 const conflictCopies = async (dir: string, sub = ''): Promise<string[]> =>
   (await readdir(join(dir, sub))).filter((name) => name.includes('.sync-conflict-'));
 
+/** Counts the files a node opens to read (hash or send), by absolute path. */
+class CountingFileSystem extends NodeFileSystem {
+  constructor(private readonly reads: Map<string, number>) {
+    super();
+  }
+
+  override openRead(path: string): ReturnType<NodeFileSystem['openRead']> {
+    this.reads.set(path, (this.reads.get(path) ?? 0) + 1);
+    return super.openRead(path);
+  }
+}
+
 describe.each<TransportKind>(['ws', 'memory'])('engine over %s', (kind) => {
   let cluster: Cluster;
   beforeEach(async () => {
@@ -236,13 +248,7 @@ describe('engine over real WebSockets', () => {
 
   it('does not read a large renamed file again on the sender, and renames it on the receiver', async () => {
     const reads = new Map<string, number>();
-    class CountingFileSystem extends NodeFileSystem {
-      override openRead(path: string): ReturnType<NodeFileSystem['openRead']> {
-        reads.set(path, (reads.get(path) ?? 0) + 1);
-        return super.openRead(path);
-      }
-    }
-    const a = await cluster.add('a', { fileSystem: new CountingFileSystem() });
+    const a = await cluster.add('a', { fileSystem: new CountingFileSystem(reads) });
     const b = await cluster.add('b', { peers: ['a'] });
     const data = randomBytes(4 * 1024 * 1024);
     await writeFile(join(a.dir, 'big.bin'), data);
@@ -259,6 +265,27 @@ describe('engine over real WebSockets', () => {
     expect(await readdir(join(b.dir, '.sync', 'versions')).catch(() => [])).toEqual([]);
     expect(b.node.status().bytesReceived - before.bytesReceived).toBeLessThan(64 * 1024);
     expect(b.node.status().bytesReused - before.bytesReused).toBe(data.length);
+  });
+
+  it('does not hash a renamed large file again on the receiver, even when the mtime it set reads back rounded', async () => {
+    const reads = new Map<string, number>();
+    const a = await cluster.add('a');
+    const b = await cluster.add('b', { peers: ['a'], fileSystem: new CountingFileSystem(reads) });
+    const data = randomBytes(2 * 1024 * 1024);
+    await writeFile(join(a.dir, 'big.bin'), data);
+    // An mtime that utimes rounds down by a nanosecond on each round trip through a double.
+    const mtime = new Date('2022-05-06T07:08:09.123Z');
+    await utimes(join(a.dir, 'big.bin'), mtime, mtime);
+    await waitFor(async () => (await exists(join(b.dir, 'big.bin'))) && (await cluster.converged()), 'the big file');
+    await rename(join(a.dir, 'big.bin'), join(a.dir, 'moved.bin'));
+    await waitFor(async () => (await exists(join(b.dir, 'moved.bin'))) && !(await exists(join(b.dir, 'big.bin'))), 'the rename');
+    await b.node.whenIdle();
+    // A restart scans every file: one whose fingerprint is off would be read and hashed here.
+    await cluster.stop('b');
+    const restarted = await cluster.restart('b', [], { fileSystem: new CountingFileSystem(reads) });
+    await restarted.node.whenIdle();
+    expect(reads.get(join(b.dir, 'moved.bin')) ?? 0).toBe(0);
+    expect((await readFile(join(b.dir, 'moved.bin'))).equals(data)).toBe(true);
   });
 
   it('takes a deleted large file back from the versions dir when its content reappears at another path (the delete of a rename came first)', async () => {
