@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { WatcherError } from './errors';
 import { IgnoreRules } from './ignore-rules';
 import { RulesGate } from './rules-gate';
-import type { PathEvent } from './rules-gate';
+import type { GateTimers, PathEvent } from './rules-gate';
 
 interface Harness {
   gate: RulesGate;
@@ -10,9 +10,11 @@ interface Harness {
   errors: string[];
   /** What happened, in order: deliveries and calls of `rulesChanged`. */
   trace: string[];
-  /** Lets the reload start, then resolves its load with this rule text (or fails it with an error). */
+  /** Fires the settle timer, lets the reload start, then resolves its load with this rule text (or fails it with an error). */
   finishLoad: (result: string | Error) => Promise<void>;
   pendingLoads: () => number;
+  /** Fires the settle timer, if armed; returns how many fired. */
+  quiet: () => number;
 }
 
 function harness(eventsBufferedMax = 100): Harness {
@@ -20,6 +22,22 @@ function harness(eventsBufferedMax = 100): Harness {
   const errors: string[] = [];
   const trace: string[] = [];
   const loads: Array<(result: string | Error) => void> = [];
+  const armed = new Map<number, () => void>();
+  let nextTimer = 0;
+  const timers: GateTimers = {
+    set: (callback) => {
+      armed.set(++nextTimer, callback);
+      return nextTimer;
+    },
+    clear: (handle) => armed.delete(handle as number),
+  };
+  /** The ignore file has been quiet for the settle time: the armed timer fires. */
+  const quiet = (): number => {
+    const callbacks = [...armed.values()];
+    armed.clear();
+    for (const callback of callbacks) callback();
+    return callbacks.length;
+  };
   const loadRules = (): Promise<IgnoreRules> =>
     new Promise((resolve, reject) => {
       loads.push((result) => (result instanceof Error ? reject(result) : resolve(IgnoreRules.fromText(result))));
@@ -37,17 +55,17 @@ function harness(eventsBufferedMax = 100): Harness {
         trace.push('rulesChanged');
       },
     },
-    loadRules,
-    eventsBufferedMax,
+    { loadRules, eventsBufferedMax, settleMs: 50, timers },
   );
   gate.begin('/root', IgnoreRules.fromText('*.tmp\n'));
   const finishLoad = async (result: string | Error): Promise<void> => {
+    quiet();
     await settle();
     const load = loads.shift();
     if (load === undefined) throw new Error('no load pending');
     load(result);
   };
-  return { gate, delivered, errors, trace, finishLoad, pendingLoads: () => loads.length };
+  return { gate, delivered, errors, trace, finishLoad, quiet, pendingLoads: () => loads.length };
 }
 
 async function settle(): Promise<void> {
@@ -87,6 +105,26 @@ describe('RulesGate', () => {
     await finishLoad('*.log\n');
     await settle();
     expect(trace).toEqual(['rulesChanged', 'change .syncignore', 'add b.tmp']);
+  });
+
+  it('reads the ignore file once its events stop, so a save seen half-way (truncated, then written) is never applied', async () => {
+    const { gate, delivered, trace, quiet, pendingLoads, finishLoad } = harness();
+    // A save in place: the truncate's event, an event of another path, the write's event.
+    gate.route({ type: 'change', path: '.syncignore' });
+    gate.route({ type: 'add', path: 'late.log' });
+    gate.route({ type: 'change', path: '.syncignore' });
+    await settle();
+    // Nothing read and nothing delivered while the file may still be changing.
+    expect(pendingLoads()).toBe(0);
+    expect(delivered).toEqual([]);
+    // The second event restarted the wait: one timer fires, one read.
+    expect(quiet()).toBe(1);
+    await settle();
+    expect(pendingLoads()).toBe(1);
+    await finishLoad('.syncignore\n*.log\n');
+    await settle();
+    expect(trace).toEqual(['rulesChanged']);
+    expect(pendingLoads()).toBe(0);
   });
 
   it('does not call rulesChanged when the text is unchanged, and keeps the old rules when the file cannot be read', async () => {

@@ -8,6 +8,32 @@ import type { NormalisedWatcherOptions } from './watcher-options';
 /** Events that arrive while `.syncignore` is being reloaded wait at most this many deep. */
 export const bufferedEventsMax = 100_000;
 
+/**
+ * The ignore file is read once it has had no event for this long. A save in place truncates the
+ * file and then writes it, with an event for each: read at the first, it would be empty, and the
+ * events held meanwhile would be judged by no rules at all.
+ */
+export const ignoreFileSettleMs = 50;
+
+/** One-shot timers, injectable so that tests decide when the ignore file has settled. */
+export interface GateTimers {
+  set: (callback: () => void, ms: number) => unknown;
+  clear: (handle: unknown) => void;
+}
+
+const realTimers: GateTimers = {
+  set: (callback, ms) => setTimeout(callback, ms).unref(),
+  clear: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+export interface RulesGateSettings {
+  loadRules: LoadRules;
+  eventsBufferedMax: number;
+  /** Quiet time before the ignore file is read (`ignoreFileSettleMs`; more when polling). */
+  settleMs: number;
+  timers: GateTimers;
+}
+
 export interface PathEvent {
   type: WatchEventType;
   path: string;
@@ -36,14 +62,18 @@ export class RulesGate {
   private stopped = false;
   private reloadChain: Promise<void> = Promise.resolve();
   private reloadsPending = 0;
+  /** The timer of a reload waiting for the ignore file to settle, if any. */
+  private settling: unknown = null;
   private buffered: PathEvent[] = [];
+  private readonly settings: RulesGateSettings;
 
   constructor(
     private readonly options: Pick<NormalisedWatcherOptions, 'ignoredPaths' | 'ignoreFileName'>,
     private readonly hooks: RulesGateHooks,
-    private readonly loadRules: LoadRules = IgnoreRules.load,
-    private readonly eventsBufferedMax: number = bufferedEventsMax,
-  ) {}
+    settings: Partial<RulesGateSettings> = {},
+  ) {
+    this.settings = { loadRules: IgnoreRules.load, eventsBufferedMax: bufferedEventsMax, settleMs: ignoreFileSettleMs, timers: realTimers, ...settings };
+  }
 
   get rules(): IgnoreRules {
     return this.current;
@@ -72,14 +102,15 @@ export class RulesGate {
    */
   route(event: PathEvent): void {
     if (this.stopped) return;
-    if (event.path === this.options.ignoreFileName && !isDirectoryEvent(event.type)) this.scheduleReload();
-    if (this.reloadsPending === 0) {
+    if (event.path === this.options.ignoreFileName && !isDirectoryEvent(event.type)) this.settleThenReload();
+    if (!this.isReloading()) {
       this.deliver(event);
       return;
     }
-    if (this.buffered.length >= this.eventsBufferedMax) {
+    const { eventsBufferedMax } = this.settings;
+    if (this.buffered.length >= eventsBufferedMax) {
       this.buffered = [];
-      this.hooks.error(new WatcherError('EVENTS_DROPPED', `more than ${this.eventsBufferedMax} events during an ignore-file reload; rescan the folder`));
+      this.hooks.error(new WatcherError('EVENTS_DROPPED', `more than ${eventsBufferedMax} events during an ignore-file reload; rescan the folder`));
     }
     this.buffered.push(event);
   }
@@ -88,6 +119,12 @@ export class RulesGate {
   stop(): void {
     this.stopped = true;
     this.buffered = [];
+    if (this.settling !== null) this.settings.timers.clear(this.settling);
+    this.settling = null;
+  }
+
+  private isReloading(): boolean {
+    return this.reloadsPending > 0 || this.settling !== null;
   }
 
   private deliver(event: PathEvent): void {
@@ -100,6 +137,16 @@ export class RulesGate {
     return this.current.isIgnored(relativePath, isDirectoryEvent(type));
   }
 
+  /** Each event of the ignore file restarts the wait; events are held from the first one on. */
+  private settleThenReload(): void {
+    const { timers, settleMs } = this.settings;
+    if (this.settling !== null) timers.clear(this.settling);
+    this.settling = timers.set(() => {
+      this.settling = null;
+      this.scheduleReload();
+    }, settleMs);
+  }
+
   private scheduleReload(): void {
     this.reloadsPending += 1;
     this.reloadChain = this.reloadChain
@@ -109,7 +156,7 @@ export class RulesGate {
       })
       .finally(() => {
         this.reloadsPending -= 1;
-        if (this.reloadsPending === 0) this.flushBuffered();
+        if (!this.isReloading()) this.flushBuffered();
       });
   }
 
@@ -118,7 +165,7 @@ export class RulesGate {
     if (this.stopped) return;
     let next: IgnoreRules;
     try {
-      next = await this.loadRules(this.root, this.options.ignoreFileName);
+      next = await this.settings.loadRules(this.root, this.options.ignoreFileName);
     } catch (error) {
       if (!this.stopped) this.hooks.error(asWatcherError(error, 'IGNORE_FILE_UNREADABLE'));
       return;

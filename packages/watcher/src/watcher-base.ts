@@ -2,7 +2,7 @@ import { WatcherError } from './errors';
 import { IgnoreRules } from './ignore-rules';
 import { ListenerSet } from './listener-set';
 import { resolveRoot } from './resolve-root';
-import { RulesGate } from './rules-gate';
+import { ignoreFileSettleMs, RulesGate } from './rules-gate';
 import type { Watcher, WatchEvent, WatchListener } from './watch-event';
 import { normaliseWatcherOptions } from './watcher-options';
 import type { NormalisedWatcherOptions, WatcherOptions } from './watcher-options';
@@ -30,6 +30,9 @@ export abstract class WatcherBase implements Watcher {
       },
       error: (error) => this.emitError(error),
       rulesChanged: () => this.followRules(),
+    }, {
+      // A poll may see the file half-saved; its next event is one interval later.
+      settleMs: ignoreFileSettleMs + (this.options.pollIntervalMs || 0),
     });
   }
 
