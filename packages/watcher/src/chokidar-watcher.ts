@@ -4,7 +4,7 @@ import { FSWatcher } from 'chokidar';
 import type { ChokidarOptions } from 'chokidar';
 import { asWatcherError, WatcherError } from './errors';
 import { lstatQuiet } from './lstat-quiet';
-import { NewDirectorySweep } from './new-directory-sweep';
+import { NewDirectorySweep, newDirectorySweepDelayMs } from './new-directory-sweep';
 import { toRelativePosix } from './relative-path';
 import { TrailingChangeCheck } from './trailing-change';
 import type { WatchEventType } from './watch-event';
@@ -72,7 +72,13 @@ export class ChokidarWatcher extends WatcherBase {
       fsWatcher.once('ready', () => {
         this.readyWaiters.delete(reject);
         resolve(fsWatcher);
-        void this.sweep.sweepAll(this.watchedDirectories(fsWatcher));
+        const directories = (): string[] => this.watchedDirectories(fsWatcher);
+        void this.sweep.sweepAll(directories());
+        // When polling, fs.watchFile takes each directory's first stat in the background, after
+        // 'ready': a change that lands before that stat is part of its baseline and is never
+        // reported. One more sweep, once those stats are surely taken, finds it.
+        const { pollIntervalMs } = this.options;
+        if (pollIntervalMs !== false) this.sweep.scheduleAll(directories, newDirectorySweepDelayMs + pollIntervalMs);
       });
       fsWatcher.add(this.realRoot);
     });

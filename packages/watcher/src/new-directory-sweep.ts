@@ -32,14 +32,12 @@ export class NewDirectorySweep {
   ) {}
 
   schedule(absoluteDir: string): void {
-    if (this.stopped) return;
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      this.sweep(absoluteDir);
-    }, this.delayMs);
-    // Bookkeeping must never keep the process alive on its own.
-    timer.unref();
-    this.timers.add(timer);
+    this.after(this.delayMs, () => this.sweep(absoluteDir));
+  }
+
+  /** Sweeps the directories `absoluteDirs()` names then, once `delayMs` has passed. */
+  scheduleAll(absoluteDirs: () => Iterable<string>, delayMs: number): void {
+    this.after(delayMs, () => void this.sweepAll(absoluteDirs()));
   }
 
   get pending(): number {
@@ -78,6 +76,17 @@ export class NewDirectorySweep {
       this.ports.adopt(absolutePath);
     }
     return missed;
+  }
+
+  private after(delayMs: number, run: () => void): void {
+    if (this.stopped) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      run();
+    }, delayMs);
+    // Bookkeeping must never keep the process alive on its own.
+    timer.unref();
+    this.timers.add(timer);
   }
 
   /** A directory gone or replaced since was reported by chokidar on its own. */

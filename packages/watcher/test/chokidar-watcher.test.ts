@@ -1,5 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { mkdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import fs, { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdir, realpath, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { syncBuiltinESMExports } from 'node:module';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChokidarWatcher } from '../src/index';
@@ -33,6 +34,53 @@ describe('ChokidarWatcher in polling mode', () => {
     await log.waitForPath('unlinkDir', 'dir');
     await sentinel();
     expect(log.paths().filter((p) => p.startsWith('ignored') || p.startsWith('.sync'))).toEqual([]);
+  });
+});
+
+/**
+ * Holds back chokidar's fs.watchFile of `target` until `release()`: the slow first stat of a
+ * busy thread pool, made certain. chokidar binds node:fs at import, so the module's live exports
+ * are synced after the swap.
+ */
+function holdWatchFile(target: string): { release: () => void; restore: () => void } {
+  const original = fs.watchFile;
+  const held: Array<() => void> = [];
+  const holding = (file: fs.PathLike, ...rest: unknown[]): unknown => {
+    const start = (): unknown => Reflect.apply(original, fs, [file, ...rest]);
+    if (file !== target) return start();
+    held.push(() => void start());
+    return undefined;
+  };
+  fs.watchFile = holding as typeof fs.watchFile;
+  syncBuiltinESMExports();
+  return {
+    release: () => {
+      for (const start of held.splice(0)) start();
+    },
+    restore: () => {
+      fs.watchFile = original;
+      syncBuiltinESMExports();
+    },
+  };
+}
+
+describe('ChokidarWatcher polling, when a directory\'s first stat comes late', () => {
+  it('reports and watches what arrived between ready and that stat (which takes it as the baseline)', async () => {
+    const outside = await scratch.makeRoot({ 'a/x': 'x' });
+    const root = await realpath(await scratch.makeRoot());
+    const hold = holdWatchFile(root);
+    try {
+      const { log } = await scratch.watch(create, root, { pollIntervalMs: 50 });
+      await rename(path.join(outside, 'a'), path.join(root, 'a'));
+      hold.release();
+      await log.waitForPath('addDir', 'a');
+      await log.waitForPath('add', 'a/x');
+      // Watched, not just reported once.
+      await writeFile(path.join(root, 'a/late.txt'), 'late');
+      await log.waitForPath('add', 'a/late.txt');
+    } finally {
+      hold.restore();
+    }
   });
 });
 
