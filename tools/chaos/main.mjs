@@ -9,7 +9,7 @@
 // replays the same actions, not the same interleaving.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { appendFileSync, chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -158,8 +158,14 @@ function userEdit(node) {
       record(to, { kind: 'write', hash: sha256(data), node: node.id });
       return `${node.id} rename ${path} -> ${to}`;
     }
-    chmodSync(abs, pick([0o600, 0o644, 0o755]));
-    return `${node.id} chmod ${path}`;
+    if (roll < 0.94) {
+      chmodSync(abs, pick([0o600, 0o644, 0o755]));
+      return `${node.id} chmod ${path}`;
+    }
+    // A touch: the same bytes with a new mtime, which every node must take.
+    const mtime = new Date(Date.UTC(2020, 0, 1) + Math.floor(random() * 365 * 86_400_000));
+    utimesSync(abs, mtime, mtime);
+    return `${node.id} touch ${path} (${mtime.toISOString()})`;
   } catch (error) {
     // The engine may be replacing the same path right now: a user would see the same error.
     return `${node.id} edit of ${path} failed: ${error.code ?? error.message}`;
@@ -207,7 +213,8 @@ function tree(dir) {
         entries[path] = `dir ${(stat.mode & 0o777).toString(8)}`;
         walk(join(abs, name), path);
       } else if (stat.isSymbolicLink()) entries[path] = 'symlink';
-      else entries[path] = `file ${sha256(readFileSync(join(abs, name)))} ${(stat.mode & 0o777).toString(8)}`;
+      // mtimes to the ms: a peer sets them with utimes, which reads back a few ns off.
+      else entries[path] = `file ${sha256(readFileSync(join(abs, name)))} ${(stat.mode & 0o777).toString(8)} ${Math.floor(stat.mtimeMs)}`;
     }
   };
   walk(dir, '');
@@ -245,7 +252,10 @@ function check() {
   const first = JSON.stringify(trees[0]);
   // 1. identical trees
   trees.forEach((t, i) => {
-    if (JSON.stringify(t) !== first) failures.push(`invariant 1: ${nodes[i].id}'s tree differs from ${nodes[0].id}'s`);
+    if (JSON.stringify(t) === first) return;
+    const paths = [...new Set([...Object.keys(t), ...Object.keys(trees[0])])].filter((path) => t[path] !== trees[0][path]);
+    const shown = paths.slice(0, 5).map((path) => `${path}: ${t[path] ?? 'absent'} / ${trees[0][path] ?? 'absent'}`);
+    failures.push(`invariant 1: ${nodes[i].id}'s tree differs from ${nodes[0].id}'s at ${paths.length} paths: ${shown.join('; ')}`);
   });
   const files = Object.entries(trees[0]).filter(([, v]) => v.startsWith('file '));
   const present = new Set(files.map(([, v]) => v.split(' ')[1]));
