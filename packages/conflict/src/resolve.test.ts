@@ -40,6 +40,18 @@ describe('resolve: table of rules', () => {
     expect(resolve(a, b)).toEqual({ kind: 'equal', winner: { ...b, version: { n1: 1, n2: 0 } }, loser: null, conflictCopyPath: null });
   });
 
+  it('equal vectors and mtimes with different modes: every node picks the same, whatever its sequence numbers and disk fingerprint', () => {
+    // Two nodes that merged concurrent chmods hold equal vectors. Each numbers its copy its own way
+    // and keeps its own disk fingerprint with it, which a peer's copy does not carry.
+    type Copy = TestRecord & { mode: number; disk?: { ino: number } };
+    const local = (mode: number, sequence: number): Copy => ({ ...record({ version: { n0: 1, n1: 2 }, sequence }), mode, disk: { ino: sequence } });
+    const fromPeer = (mode: number, sequence: number): Copy => ({ ...record({ version: { n0: 1, n1: 2 }, sequence }), mode });
+    const onN0 = resolve<Copy>(local(0o755, 7), fromPeer(0o644, 3));
+    const onN1 = resolve<Copy>(local(0o644, 9), fromPeer(0o755, 2));
+    expect(onN0.winner.mode).toBe(onN1.winner.mode);
+    expect(onN0.loser).toBeNull();
+  });
+
   it('equal vectors with different content are a conflict, so the losing content is kept', () => {
     const a = record({ version: { n1: 2, n2: 1 }, hash: 'a', mtimeMs: 2_000 });
     const b = record({ version: { n1: 2, n2: 1 }, hash: 'b', mtimeMs: 3_000, modifiedBy: 'n2' });
