@@ -2,6 +2,7 @@ import { compare, resolve, sameContent } from '@sync/conflict';
 import type { ConflictPolicy, ResolutionKind } from '@sync/conflict';
 import type { FileRecord } from '@sync/protocol';
 import type { LocalRecord } from './record';
+import { sameMtime } from './record';
 import type { PeerSource } from './peers';
 
 export interface ConflictCopy {
@@ -57,7 +58,13 @@ export function planPath(path: string, local: LocalRecord | undefined, remotes: 
   return { path, local, target, copies, conflicts };
 }
 
-/** Content and permission bits: two nodes that agree on the bytes but not the mode have not converged. */
+/**
+ * Content, permission bits and a file's mtime: two nodes that agree on the bytes but not the mode
+ * or mtime have not converged. Folding the same concurrent records in different orders can leave
+ * two nodes with equal vectors and different mtimes; this makes them settle on one.
+ */
 function sameState(a: FileRecord, b: FileRecord): boolean {
-  return sameContent(a, b) && (a.deleted || a.mode === b.mode);
+  if (!sameContent(a, b)) return false;
+  if (a.deleted) return true;
+  return a.mode === b.mode && (a.type !== 'file' || sameMtime(a.mtimeMs, b.mtimeMs));
 }

@@ -284,11 +284,13 @@ export class Puller {
 
   private async adoptVersion(plan: PathPlan): Promise<Outcome> {
     const { path, local, target } = plan;
+    // Also for two deletes: a file created at the path since the plan was made must not be
+    // recorded as deleted (it would then never sync, nor be deleted).
+    if (!(await this.diskMatches(path, local))) return 'rescan';
     if (!isLive(target)) {
       this.publish(target, undefined);
       return 'done';
     }
-    if (!(await this.diskMatches(path, local))) return 'rescan';
     const abs = this.ctx.folder.abs(path);
     const modeDiffers = target.type !== 'symlink' && local !== undefined && local.mode !== target.mode;
     // A directory's mtime is its children's doing, and a link's is not settable portably.

@@ -96,9 +96,10 @@ describe('MemoryFileSystem', () => {
     fs.userAppend('/r/a/b.txt', bytes('y'));
     fs.userRename('/r/a', '/r/c');
     fs.userChmod('/r/c/b.txt', 0o755);
+    fs.userTouch('/r/c/b.txt', 1_234);
     fs.crash();
-    expect(fs.tree('/r')).toEqual({ c: { type: 'dir', mode: 0o755 }, 'c/b.txt': { type: 'file', hash: hashBytes(bytes('xy')), size: 2, mode: 0o755 } });
-    expect(changes).toEqual(['addDir /r', 'addDir /r/a', 'add /r/a/b.txt', 'change /r/a/b.txt', 'addDir /r/c', 'add /r/c/b.txt', 'unlink /r/a/b.txt', 'unlinkDir /r/a', 'change /r/c/b.txt']);
+    expect(fs.tree('/r')).toEqual({ c: { type: 'dir', mode: 0o755 }, 'c/b.txt': { type: 'file', hash: hashBytes(bytes('xy')), size: 2, mode: 0o755, mtimeMs: 1_234 } });
+    expect(changes).toEqual(['addDir /r', 'addDir /r/a', 'add /r/a/b.txt', 'change /r/a/b.txt', 'addDir /r/c', 'add /r/c/b.txt', 'unlink /r/a/b.txt', 'unlinkDir /r/a', 'change /r/c/b.txt', 'change /r/c/b.txt']);
     fs.userRemove('/r/c');
     fs.crash();
     expect(fs.tree('/r')).toEqual({});

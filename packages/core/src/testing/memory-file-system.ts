@@ -45,6 +45,8 @@ export interface TreeEntry {
   hash?: string;
   size?: number;
   mode?: number;
+  /** A file's mtime (directories' change with their children and are not synced). */
+  mtimeMs?: number;
   target?: string;
 }
 
@@ -426,6 +428,15 @@ export class MemoryFileSystem implements FileSystem {
     this.emit({ kind: inode.type === 'dir' ? 'addDir' : 'change', path });
   }
 
+  /** `touch -d`: a new mtime on the same bytes. */
+  userTouch(path: string, mtimeMs: number): void {
+    const inode = this.mustExist(path, 'utimes');
+    inode.mtimeMs = mtimeMs;
+    if (inode.type === 'file') this.makeFileDurable(inode);
+    this.wrote(path);
+    this.emit({ kind: inode.type === 'dir' ? 'addDir' : 'change', path });
+  }
+
   userMkdirp(path: string): void {
     let current = '';
     for (const segment of split(path)) {
@@ -471,7 +482,7 @@ export class MemoryFileSystem implements FileSystem {
       for (const [name, child] of [...inode.entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
         const rel = prefix ? `${prefix}/${name}` : name;
         if (exclude.includes(rel)) continue;
-        if (child.type === 'file') result[rel] = { type: 'file', hash: hashBytes(child.data), size: child.data.byteLength, mode: child.mode };
+        if (child.type === 'file') result[rel] = { type: 'file', hash: hashBytes(child.data), size: child.data.byteLength, mode: child.mode, mtimeMs: child.mtimeMs };
         else if (child.type === 'symlink') result[rel] = { type: 'symlink', target: child.target };
         else {
           result[rel] = { type: 'dir', mode: child.mode };

@@ -7,6 +7,7 @@ import { SeededRandom } from './seeded-random';
 import { MemoryFileSystem, hashBytes } from './memory-file-system';
 import type { TreeEntry } from './memory-file-system';
 import { SimNetwork } from './sim-network';
+import { sameMtime } from '../record';
 
 /*
  * The deterministic simulator (FoundationDB's simulation, TigerBeetle's VOPR): N engines in one
@@ -85,6 +86,7 @@ type Action =
   | { kind: 'rename'; node: number; pick: number; dirs: boolean; to: PathPick; toDir: number }
   | { kind: 'mkdir'; node: number; dir: number }
   | { kind: 'chmod'; node: number; pick: number }
+  | { kind: 'touch'; node: number; pick: number; ageMs: number }
   | { kind: 'partition'; groups: number[][] }
   | { kind: 'heal' }
   | { kind: 'cut'; a: number; b: number }
@@ -178,6 +180,7 @@ function makePlan(seed: number, nodeCount: number, stepCount: number): Step[] {
       [7, 'rename'],
       [3, 'mkdir'],
       [2, 'chmod'],
+      [2, 'touch'],
       [4, 'partition'],
       [4, 'heal'],
       [4, 'cut'],
@@ -218,6 +221,9 @@ function makePlan(seed: number, nodeCount: number, stepCount: number): Step[] {
         break;
       case 'chmod':
         action = { kind: 'chmod', node: node(), pick: random.float() };
+        break;
+      case 'touch':
+        action = { kind: 'touch', node: node(), pick: random.float(), ageMs: random.int(86_400_000) };
         break;
       case 'partition': {
         const groups: number[][] = [[], []];
@@ -545,7 +551,7 @@ export class Simulator {
         return true;
       }
       if (this.clock.now() > deadline) {
-        this.failures.push(`invariant 5 (quiescence): still sending or writing after ${quiescenceLimitMs / 60_000} simulated minutes`);
+        this.failures.push(`invariant 5 (quiescence): still sending or writing after ${quiescenceLimitMs / 60_000} simulated minutes; the last frames: ${this.network.recentFrames.join(', ')}`);
         return false;
       }
       this.clock.advance(250);
@@ -678,6 +684,13 @@ export class Simulator {
         node!.fs.userChmod(`${node!.root}/${path}`, mode);
         return say(`chmod ${path} ${mode.toString(8)}`);
       }
+      case 'touch': {
+        const path = this.existing(node!, action.pick, 'file');
+        if (!path) return say('touch: no file');
+        const mtimeMs = this.clock.now() + node!.offsetMs - action.ageMs;
+        node!.fs.userTouch(`${node!.root}/${path}`, mtimeMs);
+        return say(`touch ${path} ${new Date(mtimeMs).toISOString()}`);
+      }
       case 'partition': {
         const groups = action.groups.map((g) => g.map((n) => this.nodes[n]!.id));
         this.network.partition(groups);
@@ -737,12 +750,12 @@ export class Simulator {
 
   private checkInvariants(): void {
     const trees = this.nodes.map((node) => this.tree(node));
-    // 1. identical trees: paths, types, bytes, modes.
+    // 1. identical trees: paths, types, bytes, modes, file mtimes.
     const first = trees[0]!;
     for (const [i, tree] of trees.entries()) {
       if (i === 0) continue;
       const paths = new Set([...Object.keys(first), ...Object.keys(tree)]);
-      const differing = [...paths].sort().filter((p) => JSON.stringify(first[p]) !== JSON.stringify(tree[p]));
+      const differing = [...paths].sort().filter((p) => !sameEntry(first[p], tree[p]));
       for (const p of differing.slice(0, 5)) {
         this.failures.push(`invariant 1 (identical trees): ${p} is ${describe(first[p])} on n0 but ${describe(tree[p])} on ${this.nodes[i]!.id}`);
       }
@@ -783,9 +796,18 @@ export class Simulator {
   }
 }
 
+/** Equal entries, file mtimes within the engine's 1 ms (`sameMtime`): what converged means. */
+function sameEntry(a: TreeEntry | undefined, b: TreeEntry | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  const { mtimeMs: aMtimeMs, ...aRest } = a;
+  const { mtimeMs: bMtimeMs, ...bRest } = b;
+  if (JSON.stringify(aRest) !== JSON.stringify(bRest)) return false;
+  return aMtimeMs === undefined || bMtimeMs === undefined ? aMtimeMs === bMtimeMs : sameMtime(aMtimeMs, bMtimeMs);
+}
+
 function describe(entry: TreeEntry | undefined): string {
   if (!entry) return 'missing';
-  if (entry.type === 'file') return `file ${entry.hash!.slice(0, 8)} ${entry.size} B mode ${entry.mode!.toString(8)}`;
+  if (entry.type === 'file') return `file ${entry.hash!.slice(0, 8)} ${entry.size} B mode ${entry.mode!.toString(8)} mtime ${entry.mtimeMs}`;
   if (entry.type === 'dir') return `dir mode ${entry.mode!.toString(8)}`;
   return `symlink → ${entry.target}`;
 }
