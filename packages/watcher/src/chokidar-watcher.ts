@@ -66,7 +66,10 @@ export class ChokidarWatcher extends WatcherBase {
       if (chokidarEventTypes.has(type)) this.onFsEvent(type as WatchEventType, absolutePath, stats);
     });
     fsWatcher.on('error', (error) => this.onFsError(error));
-    fsWatcher.on('raw', (_eventType, name, details) => this.onRawEvent(name, details));
+    fsWatcher.on('raw', (_eventType, name, details) => {
+      if (this.options.pollIntervalMs === false) this.onRawEvent(name, details);
+      else this.onRawPoll(name, details);
+    });
     return new Promise<FSWatcher>((resolve, reject) => {
       this.readyWaiters.add(reject);
       fsWatcher.once('ready', () => {
@@ -142,10 +145,24 @@ export class ChokidarWatcher extends WatcherBase {
    * directory's deletion on Linux) is therefore checked directly.
    */
   private onRawEvent(name: string, details: unknown): void {
-    if (this.closed || this.options.pollIntervalMs !== false || name !== path.basename(this.realRoot)) return;
+    if (this.closed || name !== path.basename(this.realRoot)) return;
     if (!isObject(details) || details.watchedPath !== this.realRoot) return;
     if (lstatQuiet(this.realRoot)?.isDirectory() === true) return;
     this.reportRootMissing();
+  }
+
+  /**
+   * When polling, chokidar reports a file's change only if it grew, shrank or got a later mtime,
+   * so an mtime set back (`touch -d`, `cp -p`, `rsync -t`) or a chmod alone went unreported. Its
+   * raw event carries both stats: report what it dropped.
+   */
+  private onRawPoll(absolutePath: string, details: unknown): void {
+    if (this.closed || !isObject(details)) return;
+    const { curr, prev } = details;
+    if (!isStats(curr) || !isStats(prev) || !curr.isFile() || !prev.isFile()) return;
+    const reportedByChokidar = curr.size !== prev.size || curr.mtimeMs > prev.mtimeMs || curr.mtimeMs === 0;
+    if (reportedByChokidar || (curr.mtimeMs === prev.mtimeMs && curr.mode === prev.mode)) return;
+    this.onFsEvent('change', absolutePath, curr);
   }
 
   private onFsError(error: unknown): void {
@@ -185,4 +202,8 @@ export class ChokidarWatcher extends WatcherBase {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
+}
+
+function isStats(value: unknown): value is Stats {
+  return isObject(value) && typeof value.isFile === 'function' && typeof value.mtimeMs === 'number';
 }

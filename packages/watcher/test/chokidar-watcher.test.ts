@@ -1,5 +1,5 @@
 import fs, { mkdirSync, writeFileSync } from 'node:fs';
-import { mkdir, realpath, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, realpath, rename, rm, unlink, utimes, writeFile } from 'node:fs/promises';
 import { syncBuiltinESMExports } from 'node:module';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -34,6 +34,17 @@ describe('ChokidarWatcher in polling mode', () => {
     await log.waitForPath('unlinkDir', 'dir');
     await sentinel();
     expect(log.paths().filter((p) => p.startsWith('ignored') || p.startsWith('.sync'))).toEqual([]);
+  });
+});
+
+describe('ChokidarWatcher polling, changes chokidar itself drops', () => {
+  it('reports an mtime set back (touch -d, cp -p) and a chmod alone', async () => {
+    const { root, log } = await scratch.setup(create, { 'old.txt': 'x', 'mode.txt': 'y' }, { pollIntervalMs: 50 });
+    const past = new Date('2020-01-01T00:00:00Z');
+    await utimes(path.join(root, 'old.txt'), past, past);
+    await log.waitForPath('change', 'old.txt');
+    await chmod(path.join(root, 'mode.txt'), 0o600);
+    await log.waitForPath('change', 'mode.txt');
   });
 });
 
