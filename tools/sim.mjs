@@ -7,12 +7,13 @@
 //   npm run sim -- --seed 42 --steps 0,3,9  replay only those plan steps (a minimised trace)
 //   --length N   steps per plan (default 40, as in the test suite)
 //   --verbose    also trace what the engines do (syncs, conflicts, local changes)
+//   --symlinks   plans in which users also make and retarget symlinks (other plans than without)
 //   --minimize-ms MS   time spent minimising a failing seed (default 30000, 0 = off)
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const usage = 'usage: npm run sim -- [--seeds N [--first F] | --seed S [--steps i,j,k]] [--length N] [--verbose] [--minimize-ms MS]';
+const usage = 'usage: npm run sim -- [--seeds N [--first F] | --seed S [--steps i,j,k]] [--length N] [--symlinks] [--verbose] [--minimize-ms MS]';
 let values;
 try {
   ({ values } = parseArgs({
@@ -23,6 +24,7 @@ try {
       steps: { type: 'string' },
       length: { type: 'string' },
       verbose: { type: 'boolean' },
+      symlinks: { type: 'boolean' },
       'minimize-ms': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -57,6 +59,7 @@ if (values.steps !== undefined) {
   env.SIM_ONLY = values.steps;
 }
 if (values.verbose) env.SIM_VERBOSE = '1';
+if (values.symlinks) env.SIM_SYMLINKS = '1';
 if (values['minimize-ms'] !== undefined) env.SIM_MINIMIZE_MS = integer('minimize-ms', values['minimize-ms']);
 
 const core = fileURLToPath(new URL('../packages/core/', import.meta.url));

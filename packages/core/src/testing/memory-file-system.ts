@@ -437,6 +437,18 @@ export class MemoryFileSystem implements FileSystem {
     this.emit({ kind: inode.type === 'dir' ? 'addDir' : 'change', path });
   }
 
+  /** `ln -sfn target path`: a new link, or an existing link pointed elsewhere (parents created). */
+  userSymlink(path: string, target: string): void {
+    this.userMkdirp(parentOf(path));
+    const existing = this.lookup(path);
+    if (existing && existing.type !== 'symlink') throw new MemoryFsError('EEXIST', 'symlink', path);
+    if (existing) this.detach(path);
+    const link = this.newInode('symlink', 0o777);
+    link.target = target;
+    this.attach(path, link, 'symlink', 'user');
+    this.makePathDurable(path);
+  }
+
   userMkdirp(path: string): void {
     let current = '';
     for (const segment of split(path)) {

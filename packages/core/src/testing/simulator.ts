@@ -38,6 +38,11 @@ export interface SimulationOptions {
   onTrace?: (line: string) => void;
   /** Also traces what the engines do (syncs, conflicts, errors). */
   verbose?: boolean;
+  /**
+   * Users also create, retarget and replace symlinks. Off by default so that a seed's plan, and
+   * with it every regression seed, stays what it was before links were added.
+   */
+  symlinks?: boolean;
 }
 
 export interface SimulationResult {
@@ -55,6 +60,8 @@ export interface SimulationResult {
 const dirNames = ['a', 'b', 'a/c', 'b/d', 'e', 'a/e'];
 const fileDirs = ['', '', 'a', 'b', 'a/c', 'b/d'];
 const fileNames = ['f0.txt', 'f1.txt', 'f2', 'f3.md', 'f4', 'f5.txt'];
+/** Where the user's links point: a sibling, a directory, out of the folder, an absolute path. */
+const linkTargets = ['f0.txt', 'a/c', '../outside', '/etc/passwd'];
 const startMs = Date.UTC(2024, 0, 1);
 const quietWindowMs = 15_000;
 const quiescenceLimitMs = 15 * 60_000;
@@ -87,6 +94,7 @@ type Action =
   | { kind: 'mkdir'; node: number; dir: number }
   | { kind: 'chmod'; node: number; pick: number }
   | { kind: 'touch'; node: number; pick: number; ageMs: number }
+  | { kind: 'symlink'; node: number; path: PathPick; target: number }
   | { kind: 'partition'; groups: number[][] }
   | { kind: 'heal' }
   | { kind: 'cut'; a: number; b: number }
@@ -155,7 +163,7 @@ function pickWeighted<T>(random: SeededRandom, table: [number, T][]): T {
 }
 
 /** The plan a seed stands for: drawn up front so steps can be dropped when minimising. */
-function makePlan(seed: number, nodeCount: number, stepCount: number): Step[] {
+function makePlan(seed: number, nodeCount: number, stepCount: number, symlinks: boolean): Step[] {
   const random = new SeededRandom(seed);
   let contentId = 0;
   const node = (): number => random.int(nodeCount);
@@ -181,6 +189,7 @@ function makePlan(seed: number, nodeCount: number, stepCount: number): Step[] {
       [3, 'mkdir'],
       [2, 'chmod'],
       [2, 'touch'],
+      ...(symlinks ? [[2, 'symlink'] as [number, string]] : []),
       [4, 'partition'],
       [4, 'heal'],
       [4, 'cut'],
@@ -224,6 +233,9 @@ function makePlan(seed: number, nodeCount: number, stepCount: number): Step[] {
         break;
       case 'touch':
         action = { kind: 'touch', node: node(), pick: random.float(), ageMs: random.int(86_400_000) };
+        break;
+      case 'symlink':
+        action = { kind: 'symlink', node: node(), path: path(), target: random.int(linkTargets.length) };
         break;
       case 'partition': {
         const groups: number[][] = [[], []];
@@ -320,7 +332,7 @@ export class Simulator {
 
   async run(): Promise<SimulationResult> {
     const nodeCount = this.options.nodes ?? 3;
-    const plan = makePlan(this.seed, nodeCount, this.options.steps ?? 40);
+    const plan = makePlan(this.seed, nodeCount, this.options.steps ?? 40, this.options.symlinks ?? false);
     const ran: number[] = [];
     for (let i = 0; i < nodeCount; i++) this.nodes.push(this.makeNode(i));
     try {
@@ -690,6 +702,16 @@ export class Simulator {
         const mtimeMs = this.clock.now() + node!.offsetMs - action.ageMs;
         node!.fs.userTouch(`${node!.root}/${path}`, mtimeMs);
         return say(`touch ${path} ${new Date(mtimeMs).toISOString()}`);
+      }
+      case 'symlink': {
+        const path = this.pathOf(action.path);
+        const target = linkTargets[action.target]!;
+        try {
+          node!.fs.userSymlink(`${node!.root}/${path}`, target);
+        } catch (error) {
+          return say(`symlink ${path}: skipped (${(error as { code?: string }).code ?? String(error)})`);
+        }
+        return say(`symlink ${path} → ${target}`);
       }
       case 'partition': {
         const groups = action.groups.map((g) => g.map((n) => this.nodes[n]!.id));
