@@ -48,19 +48,23 @@ export function sameContent(a: Resolvable, b: Resolvable): boolean {
 
 const compareStrings = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
 
+/** JSON with sorted keys: equal for records that are equal field by field, in any key order. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  const entries = Object.entries(value).filter(([, field]) => field !== undefined);
+  entries.sort(([x], [y]) => compareStrings(x, y));
+  return `{${entries.map(([key, field]) => `${JSON.stringify(key)}:${canonicalJson(field)}`).join(',')}}`;
+}
+
 /**
  * What a node keeps about its own copy of a record: a copy of one version has another `sequence`
  * (and `disk` fingerprint) on every node, so these must never decide which record wins.
  */
 const nodeLocalFields: ReadonlySet<string> = new Set(['sequence', 'disk']);
 
-/** JSON with sorted keys, without node-local fields: equal for records equal field by field. */
-function canonicalJson(value: unknown, depth = 0): string {
-  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item, depth + 1)).join(',')}]`;
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  const entries = Object.entries(value).filter(([key, field]) => field !== undefined && !(depth === 0 && nodeLocalFields.has(key)));
-  entries.sort(([x], [y]) => compareStrings(x, y));
-  return `{${entries.map(([key, field]) => `${JSON.stringify(key)}:${canonicalJson(field, depth + 1)}`).join(',')}}`;
+function replicatedFields(record: Resolvable): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(record).filter(([key]) => !nodeLocalFields.has(key)));
 }
 
 // Later mtime, then larger modifiedBy, as the design says. The rest only breaks the remaining
@@ -74,7 +78,7 @@ function newerOrder(a: Resolvable, b: Resolvable): number {
     compareStrings(a.type, b.type) ||
     compareStrings(a.hash, b.hash) ||
     compareStrings(a.target ?? '', b.target ?? '') ||
-    compareStrings(canonicalJson(a), canonicalJson(b))
+    compareStrings(canonicalJson(replicatedFields(a)), canonicalJson(replicatedFields(b)))
   );
 }
 
