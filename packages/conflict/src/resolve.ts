@@ -63,14 +63,19 @@ function canonicalJson(value: unknown): string {
  */
 const nodeLocalFields: ReadonlySet<string> = new Set(['sequence', 'disk']);
 
-function replicatedFields(record: Resolvable): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(record).filter(([key]) => !nodeLocalFields.has(key)));
+// The winner of concurrent records carries the merged vector, so a record's own vector must not
+// break a tie either: a fold in another order compares other intermediate vectors.
+function fieldsOf(record: Resolvable, keep: (key: string) => boolean): string {
+  return canonicalJson(Object.fromEntries(Object.entries(record).filter(([key]) => key !== 'version' && keep(key))));
 }
 
 // Later mtime, then larger modifiedBy, as the design says. The rest only breaks the remaining
 // ties (two nodes that merged concurrent chmods can hold equal vectors and mtimes with different
-// modes), so the pick depends neither on argument order nor on the node that makes it.
+// modes), so the pick depends neither on argument order nor on the node that makes it. Node-local
+// fields come last: they decide only between records that replicate the same, where the pick
+// changes nothing another node sees, and they keep resolve symmetric there too.
 function newerOrder(a: Resolvable, b: Resolvable): number {
+  const replicated = (key: string): boolean => !nodeLocalFields.has(key);
   return (
     Math.sign(a.mtimeMs - b.mtimeMs) ||
     compareStrings(a.modifiedBy, b.modifiedBy) ||
@@ -78,7 +83,8 @@ function newerOrder(a: Resolvable, b: Resolvable): number {
     compareStrings(a.type, b.type) ||
     compareStrings(a.hash, b.hash) ||
     compareStrings(a.target ?? '', b.target ?? '') ||
-    compareStrings(canonicalJson(replicatedFields(a)), canonicalJson(replicatedFields(b)))
+    compareStrings(fieldsOf(a, replicated), fieldsOf(b, replicated)) ||
+    compareStrings(fieldsOf(a, () => true), fieldsOf(b, () => true))
   );
 }
 
