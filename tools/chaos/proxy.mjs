@@ -1,4 +1,7 @@
-// A TCP proxy per link that can delay, blackhole or cut the traffic between two nodes.
+// A TCP proxy per link that can delay, blackhole or cut the traffic between two nodes. A blackhole
+// stalls the link, as a real one does to TCP: nothing arrives, the connection looks alive, and
+// once the link heals what was held back arrives in order (TCP retransmits it). Swallowing the
+// bytes instead would leave a stream that resumes mid-frame, which no network does.
 import { createConnection, createServer } from 'node:net';
 
 export class FaultProxy {
@@ -8,6 +11,8 @@ export class FaultProxy {
     this.mode = 'pass';
     this.delayMs = 0;
     this.pairs = new Set();
+    /** @type {Set<() => void>} what the blackhole holds back, released when the link heals */
+    this.held = new Set();
     this.server = createServer((client) => this.accept(client));
   }
 
@@ -19,13 +24,16 @@ export class FaultProxy {
   set(mode, delayMs = 0) {
     this.mode = mode;
     this.delayMs = delayMs;
-    if (mode === 'cut' || mode === 'blackhole') {
+    if (mode === 'cut') {
       for (const { client, upstream } of this.pairs) {
-        if (mode === 'cut') {
-          client.destroy();
-          upstream.destroy();
-        }
+        client.destroy();
+        upstream.destroy();
       }
+    }
+    if (mode !== 'blackhole') {
+      const held = [...this.held];
+      this.held.clear();
+      for (const release of held) release();
     }
   }
 
@@ -36,8 +44,13 @@ export class FaultProxy {
     this.pairs.add(pair);
     const forward = (from, to) => {
       from.on('data', (chunk) => {
-        if (this.mode === 'blackhole') return; // swallowed: the connection looks alive but nothing arrives
-        if (this.mode === 'delay' && this.delayMs > 0) {
+        if (this.mode === 'blackhole') {
+          from.pause();
+          this.held.add(() => {
+            if (!to.destroyed) to.write(chunk);
+            from.resume();
+          });
+        } else if (this.mode === 'delay' && this.delayMs > 0) {
           from.pause();
           setTimeout(() => {
             if (!to.destroyed) to.write(chunk);

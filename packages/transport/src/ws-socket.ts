@@ -89,7 +89,8 @@ export class WsFrameSocket implements FrameSocket {
   private ping(): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
     if (!this.alive) {
-      this.ws.terminate();
+      // A stalled link (a blackhole, a peer frozen) still looks open to TCP for many minutes.
+      this.onClosed(`no frame or pong from the peer in ${this.options.pingIntervalMs * 2} ms`);
       return;
     }
     this.alive = false;

@@ -1,3 +1,5 @@
+import { createConnection, createServer } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { allocBlockPayload } from '@sync/protocol';
@@ -6,8 +8,10 @@ import type { TransportError } from '../src/index';
 import { until } from './until';
 
 const open: WsTransport[] = [];
+const servers: Server[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((t) => t.close()));
+  for (const server of servers.splice(0)) server.close();
 });
 
 async function listening(nodeId: string, options: Partial<ConstructorParameters<typeof WsTransport>[0]> = {}): Promise<{ transport: WsTransport; url: string; errors: TransportError[] }> {
@@ -87,6 +91,50 @@ describe('WsTransport against hostile or broken clients', () => {
     client.dial('http://127.0.0.1:1');
     await until(() => errors.length > 0, 'an error');
     expect(errors[0]?.code).toBe('BAD_URL');
+  });
+});
+
+/** A TCP proxy whose `stall()` stops both directions without closing anything, as a blackhole does. */
+async function stallingProxy(targetPort: number): Promise<{ port: number; stall: () => void }> {
+  const sockets: Socket[] = [];
+  const server = createServer((client) => {
+    const upstream = createConnection({ host: '127.0.0.1', port: targetPort });
+    for (const socket of [client, upstream]) {
+      sockets.push(socket);
+      socket.on('error', () => {});
+      socket.on('close', () => [client, upstream].forEach((s) => s.destroy()));
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('proxy has no port');
+  return {
+    port: address.port,
+    stall: () => sockets.forEach((socket) => {
+      socket.unpipe();
+      socket.pause();
+    }),
+  };
+}
+
+describe('WsTransport liveness', () => {
+  it('drops a peer whose link goes silent without closing, names why on both sides, and dials again', async () => {
+    const server = await listening('server', { pingIntervalMs: 250 });
+    const proxy = await stallingProxy(Number(new URL(server.url).port));
+    const client = new WsTransport({ nodeId: 'client', secret: 'secret', listen: null, pingIntervalMs: 250 });
+    open.push(client);
+    const reasons: string[] = [];
+    for (const side of [server.transport, client]) side.on('disconnect', (_session, reason) => reasons.push(reason));
+    client.dial(`ws://127.0.0.1:${proxy.port}`);
+    await until(() => client.connections().length === 1 && server.transport.connections().length === 1, 'connected through the proxy');
+
+    proxy.stall();
+    await until(() => reasons.length === 2, 'both sides drop the stalled link');
+    expect(reasons).toEqual(['no frame or pong from the peer in 500 ms', 'no frame or pong from the peer in 500 ms']);
+    await until(() => client.connections().length === 1 && server.transport.connections().length === 1, 'the dialer connects again through a fresh proxy connection');
   });
 });
 
