@@ -33,7 +33,9 @@ export class WsFrameSocket implements FrameSocket {
       const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
       this.dispatch((h) => (isBinary ? h.binary(buffer) : h.text(buffer.toString('utf8'))));
     });
+    // Any sign of the peer counts: its own pings too, so a peer busy sending keeps its link.
     ws.on('pong', () => (this.alive = true));
+    ws.on('ping', () => (this.alive = true));
     ws.on('close', (code: number, reason: Buffer) => this.onClosed(reason.toString('utf8') || `socket closed (${code})`));
     ws.on('error', (error: Error) => this.onClosed(`socket error: ${error.message}`));
     this.pinger = setInterval(() => this.ping(), options.pingIntervalMs);
@@ -86,7 +88,14 @@ export class WsFrameSocket implements FrameSocket {
     });
   }
 
+  // Timers run before pending input is read. After this process was stalled (a long GC, a busy
+  // loop, a starved CPU), the peer's answer can be waiting in the socket when the timer fires, so
+  // the judgment waits until that input has been read (setImmediate runs after the poll phase).
   private ping(): void {
+    setImmediate(() => this.judgeLiveness());
+  }
+
+  private judgeLiveness(): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
     if (!this.alive) {
       // A stalled link (a blackhole, a peer frozen) still looks open to TCP for many minutes.
