@@ -45,6 +45,7 @@ describe('parseConfig defaults', () => {
       http: { host: '127.0.0.1', port: 8384 },
       conflictPolicy: 'keep-both',
       pollIntervalMs: false,
+      rescanMinutes: 60,
       logLevel: 'info',
       logFormat: 'text',
       keepVersionsDays: 7,
@@ -147,6 +148,7 @@ describe('parseConfig environment', () => {
       http: null,
       conflictPolicy: 'newest-wins',
       pollIntervalMs: 2000,
+      rescanMinutes: 60,
       logLevel: 'warn',
       logFormat: 'json',
       keepVersionsDays: 7,
@@ -374,5 +376,27 @@ describe('parseConfig --keep-versions', () => {
     const result = parse(['--keep-versions', value]);
     expect(result.kind).toBe('error');
     expect(result.kind === 'error' && result.message).toMatch(/--keep-versions/);
+  });
+});
+
+describe('parseConfig --rescan', () => {
+  const parse = (argv: string[], env: Record<string, string> = {}) => parseConfig(argv, { SYNC_SECRET: 'a-test-secret-of-32-characters!!', ...env }, () => '');
+  const minutes = (argv: string[], env?: Record<string, string>) => {
+    const result = parse(argv, env);
+    return result.kind === 'run' ? result.config.rescanMinutes : result.kind;
+  };
+  it('reads minutes or off from the flag or SYNC_RESCAN, default 60; the flag wins', () => {
+    expect(minutes([])).toBe(60);
+    expect(minutes(['--rescan', '5'])).toBe(5);
+    expect(minutes(['--rescan=off'])).toBe(false);
+    expect(minutes([], { SYNC_RESCAN: ' OFF ' })).toBe(false);
+    expect(minutes([], { SYNC_RESCAN: '0' })).toBe(false);
+    expect(minutes(['--rescan', '10080'], { SYNC_RESCAN: 'off' })).toBe(10080);
+  });
+  it.each([['-1'], ['hourly'], ['1.5'], ['10081']])('exits 2 for %s, naming the flag and what is expected', (value) => {
+    const result = parse([`--rescan=${value}`]);
+    expect(result.kind).toBe('error');
+    expect(result.kind === 'error' && result.message).toMatch(/--rescan .*expected minutes from 1 to 10080, or off/);
+    expect(result.kind === 'error' && result.exitCode).toBe(2);
   });
 });

@@ -7,7 +7,7 @@ import { DaemonError, isDaemonError } from './errors';
 import { helpText, seeHelp } from './help';
 import { logFormats, logLevels } from './logger';
 import type { LogFormat, LogLevel } from './logger';
-import { defaultDir, defaultHttp, defaultListen, defaultPollMs, knownEnvNames, optionDocs, pollMsMax, pollMsMin, secretCharsMin } from './options';
+import { defaultDir, defaultHttp, defaultListen, defaultPollMs, defaultRescanMinutes, knownEnvNames, optionDocs, pollMsMax, pollMsMin, rescanMinutesMax, secretCharsMin } from './options';
 
 export interface HostPort {
   host: string;
@@ -31,6 +31,8 @@ export interface NodeConfig {
   conflictPolicy: ConflictPolicy;
   /** false: filesystem events. */
   pollIntervalMs: number | false;
+  /** Minutes between full walks of the folder; false: never. */
+  rescanMinutes: number | false;
   logLevel: LogLevel;
   logFormat: LogFormat;
   /** How long versions replaced or deleted by remote changes are kept in the state dir. */
@@ -64,6 +66,7 @@ const flagSpecs = {
   http: { type: 'string' },
   conflict: { type: 'string' },
   poll: { type: 'string' },
+  rescan: { type: 'string' },
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
   'keep-versions': { type: 'string' },
@@ -182,6 +185,7 @@ function resolveConfig(flags: FlagValues, env: Env, readFile: ReadFile): ConfigR
   const nodeIdRaw = setting('node-id', 'SYNC_NODE_ID');
   const conflictRaw = setting('conflict', 'SYNC_CONFLICT');
   const pollRaw = setting('poll', 'SYNC_POLL');
+  const rescanRaw = setting('rescan', 'SYNC_RESCAN');
   const levelRaw = setting('log-level', 'SYNC_LOG_LEVEL');
   const formatRaw = setting('log-format', 'SYNC_LOG_FORMAT');
   const keepRaw = setting('keep-versions', 'SYNC_KEEP_VERSIONS');
@@ -195,6 +199,7 @@ function resolveConfig(flags: FlagValues, env: Env, readFile: ReadFile): ConfigR
     http: httpRaw ? check(httpSchema, httpRaw) : { ...defaultHttp },
     conflictPolicy: conflictRaw ? check(conflictSchema, conflictRaw) : 'keep-both',
     pollIntervalMs: pollRaw ? check(pollSchema, pollRaw) : false,
+    rescanMinutes: rescanRaw ? check(rescanSchema, rescanRaw) : defaultRescanMinutes,
     logLevel: levelRaw ? check(logLevelSchema, levelRaw) : 'info',
     logFormat: formatRaw ? check(logFormatSchema, formatRaw) : 'text',
     keepVersionsDays: keepRaw ? check(keepVersionsSchema, keepRaw) : 7,
@@ -254,6 +259,18 @@ const keepVersionsSchema = z
   .regex(/^\d+(\.\d+)?$/, 'expected a number of days, e.g. 7 (0 keeps no versions)')
   .transform(Number)
   .pipe(z.number().max(3650, 'at most 3650 days'));
+
+const rescanSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .transform((text, ctx): number | false => {
+    if (falsy.has(text)) return false;
+    const minutes = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+    if (minutes >= 1 && minutes <= rescanMinutesMax) return minutes;
+    ctx.addIssue({ code: 'custom', message: `expected minutes from 1 to ${rescanMinutesMax}, or off` });
+    return z.NEVER;
+  });
 
 const pollSchema = z
   .string()

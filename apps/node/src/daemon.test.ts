@@ -16,6 +16,7 @@ const config: NodeConfig = {
   http: { host: '127.0.0.1', port: 0 },
   conflictPolicy: 'newest-wins',
   pollIntervalMs: 500,
+  rescanMinutes: 60,
   logLevel: 'info',
   logFormat: 'json',
   keepVersionsDays: 7,
@@ -51,7 +52,9 @@ describe('Daemon', () => {
       secret: 'a-test-secret-of-32-characters!!',
       conflictPolicy: 'newest-wins',
       pollIntervalMs: 500,
+      limits: { versionsRetentionMs: 7 * 24 * 3600_000, rescanIntervalMs: 3600_000 },
     });
+    expect(setup(false, { rescanMinutes: false }).node.options?.limits?.rescanIntervalMs).toBe(0);
     expect(node.options?.software).toMatch(/^sync-node\/\d+\.\d+\.\d+/);
     expect(node.options?.logger).toBeDefined();
   });

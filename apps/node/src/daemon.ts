@@ -45,7 +45,7 @@ export class Daemon {
       logger: options.logger,
       software: `sync-node/${version}`,
       ...(config.tls ? { tls: config.tls } : {}),
-      limits: { versionsRetentionMs: config.keepVersionsDays * 24 * 3600_000 },
+      limits: { versionsRetentionMs: config.keepVersionsDays * 24 * 3600_000, rescanIntervalMs: config.rescanMinutes === false ? 0 : config.rescanMinutes * 60_000 },
     });
     this.metrics = new NodeMetrics({ status: () => this.node.status(), version, processMetrics: options.processMetrics ?? true });
     this.detachLog = attachEventLog(this.node, { logger: options.logger, onSynced: (event) => this.metrics.observeSynced(event) });
@@ -78,6 +78,7 @@ export class Daemon {
       auth: config.insecure ? 'none (insecure)' : `secret from ${config.secretSource}`,
       conflict: config.conflictPolicy,
       watch: config.pollIntervalMs === false ? 'events' : `poll every ${config.pollIntervalMs} ms`,
+      rescan: config.rescanMinutes === false ? 'off' : `every ${config.rescanMinutes} min`,
       tls: config.tls?.cert ? 'wss' : 'off',
       ...(config.tls?.pins.length ? { pinned: config.tls.pins.length } : {}),
     });

@@ -16,6 +16,9 @@ export const defaultPollMs = 1000;
 /** Polling faster than this burns CPU for no gain; slower than the max is indistinguishable from broken. */
 export const pollMsMin = 50;
 export const pollMsMax = 3_600_000;
+/** Minutes between full rescans, as Syncthing's default with a watcher; a week at most. */
+export const defaultRescanMinutes = 60;
+export const rescanMinutesMax = 10_080;
 /** Shorter secrets are accepted with a warning: they can be guessed offline from one recorded handshake. */
 export const secretCharsMin = 16;
 
@@ -31,6 +34,7 @@ export const optionDocs: readonly OptionDoc[] = [
   { flag: '--http', value: 'HOST:PORT|off', env: 'SYNC_HTTP', defaultText: '127.0.0.1:8384', help: '/healthz, /status and /metrics listener, or off' },
   { flag: '--conflict', value: 'POLICY', env: 'SYNC_CONFLICT', defaultText: 'keep-both', help: 'keep-both (loser kept as a conflict copy) or newest-wins' },
   { flag: '--poll', value: '[MS]', env: 'SYNC_POLL', defaultText: 'off (filesystem events)', help: `poll the folder every MS ms (bare: ${defaultPollMs}); for mounts without events` },
+  { flag: '--rescan', value: 'MIN|off', env: 'SYNC_RESCAN', defaultText: String(defaultRescanMinutes), help: 'walk the whole folder this often, for changes the watcher missed' },
   { flag: '--log-level', value: 'LEVEL', env: 'SYNC_LOG_LEVEL', defaultText: 'info', help: 'debug, info, warn or error' },
   { flag: '--log-format', value: 'FORMAT', env: 'SYNC_LOG_FORMAT', defaultText: 'text', help: 'text (one readable line per event) or json (JSON lines)' },
   { flag: '--keep-versions', value: 'DAYS', env: 'SYNC_KEEP_VERSIONS', defaultText: '7', help: 'keep files replaced or deleted by peers this long in <state-dir>/versions' },
@@ -54,6 +58,7 @@ export const knownEnvNames: readonly string[] = [
   'SYNC_HTTP',
   'SYNC_CONFLICT',
   'SYNC_POLL',
+  'SYNC_RESCAN',
   'SYNC_LOG_LEVEL',
   'SYNC_LOG_FORMAT',
   'SYNC_KEEP_VERSIONS',

@@ -100,12 +100,20 @@ export class Scanner {
     this.notifyIdle();
   }
 
-  /** Walks the whole folder once: new and changed entries get versions, vanished ones tombstones. */
-  async initialScan(): Promise<void> {
+  /**
+   * Walks the whole folder: new and changed entries get versions, vanished ones tombstones. Runs
+   * at start-up, after the ignore rules change, and periodically on a running node.
+   */
+  async scanFolder(): Promise<void> {
     const seen = new Set<string>();
     await this.walk('', seen);
     const live = [...this.ctx.index.values()].filter((record) => isLive(record) && !this.isIgnoredRecord(record));
-    const vanished = live.filter((record) => !seen.has(record.path)).map((record) => record.path);
+    const vanished: string[] = [];
+    for (const record of live) {
+      // Unseen is not gone: on a running node the puller may have put the file in place after
+      // its directory was listed.
+      if (!seen.has(record.path) && (await this.ctx.fs.lstat(this.ctx.folder.abs(record.path))) === null) vanished.push(record.path);
+    }
     const reason = vanished.length > 0 ? (this.options.holdDeletes?.(vanished, live.length) ?? null) : null;
     if (reason) {
       for (const path of vanished) this.held.add(path);

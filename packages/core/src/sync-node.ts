@@ -54,6 +54,11 @@ export interface EngineLimits {
   massDeleteShareMax: number;
   /** …when at least this many files are gone (small folders are left alone). */
   massDeleteFilesMin: number;
+  /**
+   * The whole folder is walked again this often (0: never), to find what the watcher missed: an
+   * inotify queue overflow (dropped silently), a directory it could not watch, a network mount.
+   */
+  rescanIntervalMs: number;
 }
 
 export const defaultEngineLimits: Readonly<EngineLimits> = Object.freeze({
@@ -77,6 +82,8 @@ export const defaultEngineLimits: Readonly<EngineLimits> = Object.freeze({
   versionsBytesMax: 10 * 1024 ** 3,
   massDeleteShareMax: 0.5,
   massDeleteFilesMin: 10,
+  // Syncthing's full rescan interval with a watcher; an unchanged file costs one lstat.
+  rescanIntervalMs: 3600_000,
 });
 
 /** Kept versions are pruned at start and then this often. */
@@ -339,7 +346,8 @@ class Engine implements SyncNode {
       return `the folder marker ${this.markerPath} is missing (is the volume mounted?): ${vanished} deletes held`;
     }
     if (vanished >= this.limits.massDeleteFilesMin && vanished > live * this.limits.massDeleteShareMax) {
-      return `${vanished} of ${live} files vanished while the node was down: deletes held`;
+      const when = this.state === 'scanning' ? 'while the node was down' : 'without the watcher seeing it (found by a rescan)';
+      return `${vanished} of ${live} files vanished ${when}: deletes held`;
     }
     return null;
   }
@@ -360,7 +368,7 @@ class Engine implements SyncNode {
   }
 
   private async run(running: Running): Promise<void> {
-    const { ctx, scanner, puller, peers, watcher, transport, journal, versions } = running;
+    const { ctx, puller, peers, watcher, transport, journal, versions } = running;
     watcher.on((event) => this.onWatchEvent(running, event));
     running.unsubscribe.push(
       this.events.on('file-synced', (event) => {
@@ -369,13 +377,7 @@ class Engine implements SyncNode {
     );
     await watcher.start();
     this.state = 'scanning';
-    this.markerPresent = ctx.index.size === 0 || (await this.fs.lstat(this.markerPath)) !== null;
-    await scanner.initialScan();
-    const held = scanner.heldDeletes;
-    if (held) {
-      ctx.counters.errors++;
-      this.events.emit('error', new SyncError('DELETES_HELD', `${held.reason}; confirm with \`sync-node confirm-deletes\` or POST /confirm-deletes`));
-    } else await this.writeMarker();
+    await this.scanAll(running);
     this.logger.info('scan complete', { entries: ctx.index.size, node: ctx.nodeId });
 
     transport.on('connection', (connection) => {
@@ -411,12 +413,44 @@ class Engine implements SyncNode {
       }, versionsPruneIntervalMs);
     };
     pruneVersions();
+    const rescan = (): void => {
+      if (this.limits.rescanIntervalMs <= 0) return;
+      running.timers[3] = this.clock.setTimeout(() => {
+        void this.rescan(running).finally(() => {
+          if (this.running === running) rescan();
+        });
+      }, this.limits.rescanIntervalMs);
+    };
+    rescan();
     void puller;
     this.state = 'idle';
     // Off the start-up path, but ready before the first pull or push is likely to need it.
     running.timers[2] = this.clock.setTimeout(() => {
       if (this.running === running) ctx.index.prepareBlockLookups();
     }, 0);
+  }
+
+  /**
+   * Walks the folder: new and changed entries get versions, vanished ones tombstones, unless so
+   * many vanished (or the folder marker did) that the deletes are held until a user confirms.
+   */
+  private async scanAll({ ctx, scanner }: Running): Promise<void> {
+    this.markerPresent = ctx.index.size === 0 || (await this.fs.lstat(this.markerPath)) !== null;
+    await scanner.scanFolder();
+    const held = scanner.heldDeletes;
+    if (held) {
+      ctx.counters.errors++;
+      this.events.emit('error', new SyncError('DELETES_HELD', `${held.reason}; confirm with \`sync-node confirm-deletes\` or POST /confirm-deletes`));
+    } else await this.writeMarker();
+  }
+
+  private async rescan(running: Running): Promise<void> {
+    const started = this.clock.now();
+    const sequence = running.ctx.index.sequence;
+    await this.scanAll(running).catch((error: unknown) => this.logger.warn('rescan failed', { error: String(error) }));
+    if (this.running !== running) return;
+    // Changes the watcher reported during the walk count too, so this is at most what it missed.
+    this.logger.info('rescan complete', { entries: running.ctx.index.size, indexed: running.ctx.index.sequence - sequence, took: `${this.clock.now() - started} ms` });
   }
 
   private onWatchEvent({ ctx, scanner, puller, peers }: Running, event: WatchEvent): void {
@@ -440,7 +474,7 @@ class Engine implements SyncNode {
         if (rules.text === ctx.ignoreRules.text) return;
         ctx.ignoreRules = rules;
         puller.markDirty(peers.remotePaths());
-        await scanner.initialScan();
+        await scanner.scanFolder();
       })
       .catch((error: unknown) => this.logger.warn('ignore rules not reloaded', { error: String(error) }));
   }
