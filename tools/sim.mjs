@@ -8,12 +8,13 @@
 //   --length N   steps per plan (default 40, as in the test suite)
 //   --verbose    also trace what the engines do (syncs, conflicts, local changes)
 //   --symlinks   plans in which users also make and retarget symlinks (other plans than without)
+//   --rescan MS  every node also walks its whole folder every MS simulated ms (the periodic rescan)
 //   --minimize-ms MS   time spent minimising a failing seed (default 30000, 0 = off)
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const usage = 'usage: npm run sim -- [--seeds N [--first F] | --seed S [--steps i,j,k]] [--length N] [--symlinks] [--verbose] [--minimize-ms MS]';
+const usage = 'usage: npm run sim -- [--seeds N [--first F] | --seed S [--steps i,j,k]] [--length N] [--symlinks] [--rescan MS] [--verbose] [--minimize-ms MS]';
 let values;
 try {
   ({ values } = parseArgs({
@@ -25,6 +26,7 @@ try {
       length: { type: 'string' },
       verbose: { type: 'boolean' },
       symlinks: { type: 'boolean' },
+      rescan: { type: 'string' },
       'minimize-ms': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -60,6 +62,7 @@ if (values.steps !== undefined) {
 }
 if (values.verbose) env.SIM_VERBOSE = '1';
 if (values.symlinks) env.SIM_SYMLINKS = '1';
+if (values.rescan !== undefined) env.SIM_RESCAN_MS = integer('rescan', values.rescan);
 if (values['minimize-ms'] !== undefined) env.SIM_MINIMIZE_MS = integer('minimize-ms', values['minimize-ms']);
 
 const core = fileURLToPath(new URL('../packages/core/', import.meta.url));

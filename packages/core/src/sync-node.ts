@@ -435,13 +435,14 @@ class Engine implements SyncNode {
    * many vanished (or the folder marker did) that the deletes are held until a user confirms.
    */
   private async scanAll({ ctx, scanner }: Running): Promise<void> {
-    this.markerPresent = ctx.index.size === 0 || (await this.fs.lstat(this.markerPath)) !== null;
+    const markerFound = (await this.fs.lstat(this.markerPath)) !== null;
+    this.markerPresent = ctx.index.size === 0 || markerFound;
     await scanner.scanFolder();
     const held = scanner.heldDeletes;
     if (held) {
       ctx.counters.errors++;
       this.events.emit('error', new SyncError('DELETES_HELD', `${held.reason}; confirm with \`sync-node confirm-deletes\` or POST /confirm-deletes`));
-    } else await this.writeMarker();
+    } else if (!markerFound) await this.writeMarker();
   }
 
   private async rescan(running: Running): Promise<void> {

@@ -31,12 +31,18 @@ describe('deterministic simulation', () => {
     expect(b.stats).toEqual(a.stats);
   });
 
-  it.each(seeds)('seed %i keeps the invariants', (seed) => check(seed, { symlinks: Boolean(env.SIM_SYMLINKS) }), 120_000);
+  const rescan = env.SIM_RESCAN_MS ? { limits: { rescanIntervalMs: Number(env.SIM_RESCAN_MS) } } : {};
+  it.each(seeds)('seed %i keeps the invariants', (seed) => check(seed, { symlinks: Boolean(env.SIM_SYMLINKS), ...rescan }), 120_000);
 
   // Users who also make, retarget and replace symlinks: plans of their own, so that the seeds
   // above (and the regressions below) keep theirs.
   const linkSeeds = single !== null ? [] : seeds.slice(0, 100);
   it.each(linkSeeds)('seed %i with symlinks keeps the invariants', (seed) => check(seed, { symlinks: true }), 120_000);
+
+  // Nodes that also walk their whole folder every 7 simulated seconds (hourly by default), racing
+  // the puller and the users' edits. The plans are the same as above; only the engines differ.
+  const rescanSeeds = single !== null ? [] : seeds.slice(0, 50);
+  it.each(rescanSeeds)('seed %i with a rescan every 7 s keeps the invariants', (seed) => check(seed, { limits: { rescanIntervalMs: 7_000 } }), 120_000);
 
   // Plans in which a node finds most of its files gone at start-up and holds the deletes: the puller
   // spun on them (pull, find the path gone, rescan that records nothing, pull again) at one instant.
