@@ -171,14 +171,18 @@ export class Scanner {
       // file still as indexed (a dozen set and map operations fewer per file). A path whose scan is
       // running or failing goes through the queue as usual. The path passed the rules just above,
       // so its absolute form is the directory's plus one checked segment.
-      if (
-        entry.type === 'file' &&
-        !this.scanning.has(path) &&
-        !this.failing.has(path) &&
-        (await this.unchangedFile(path, this.ctx.index.get(path), `${absDir}/${name}`))
-      ) {
-        this.options.onScanned?.(path);
-        continue;
+      if (entry.type === 'file' && !this.scanning.has(path) && !this.failing.has(path)) {
+        const state = await this.indexedFileState(this.ctx.index.get(path), `${absDir}/${name}`);
+        if (state === 'unchanged') {
+          this.options.onScanned?.(path);
+          continue;
+        }
+        // Gone since the listing (a volume unmounted mid-walk): decided with every other vanished
+        // path once the walk is done, so a mass delete is held whole rather than leaking a part.
+        if (state === 'gone') {
+          seen.delete(path);
+          continue;
+        }
       }
       this.enqueue(path);
       if (entry.type === 'dir') subdirs.push(path);
@@ -267,10 +271,16 @@ export class Scanner {
    * without the parent checks of `folder.stat`: nothing is read, and the same inode, size and
    * mtime is the indexed file whichever way its parents resolve.
    */
-  private async unchangedFile(path: string, before: LocalRecord | undefined, absPath?: string): Promise<boolean> {
-    if (!isLive(before) || before.type !== 'file' || !before.disk) return false;
-    const stat = await this.ctx.fs.lstat(absPath ?? this.ctx.folder.abs(path));
-    return stat !== null && stat.type === 'file' && isAsIndexed(before, stat);
+  private async unchangedFile(path: string, before: LocalRecord | undefined): Promise<boolean> {
+    return (await this.indexedFileState(before, this.ctx.folder.abs(path))) === 'unchanged';
+  }
+
+  /** `other`: not an indexed file with a fingerprint, or changed; the scan queue decides. */
+  private async indexedFileState(before: LocalRecord | undefined, absPath: string): Promise<'unchanged' | 'gone' | 'other'> {
+    if (!isLive(before) || before.type !== 'file' || !before.disk) return 'other';
+    const stat = await this.ctx.fs.lstat(absPath);
+    if (stat === null) return 'gone';
+    return stat.type === 'file' && isAsIndexed(before, stat) ? 'unchanged' : 'other';
   }
 
   private retryLater(path: string, error: unknown): void {

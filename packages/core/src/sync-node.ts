@@ -154,7 +154,7 @@ export interface SyncStatus extends Counters {
   failingPaths: number;
   /** SHA-256 fingerprint of this node's TLS certificate (what peers pin); null without TLS. */
   tlsFingerprint: string | null;
-  /** Deletes found at start-up but held back (unmounted volume, mass delete) until `confirmDeletes()`. */
+  /** Deletes found at start-up or by a rescan but held back (unmounted volume, mass delete) until `confirmDeletes()`. */
   heldDeletes: { count: number; reason: string } | null;
 }
 
@@ -169,8 +169,13 @@ export interface SyncNode {
   on<E extends keyof SyncEvents>(event: E, listener: SyncEvents[E]): () => void;
   /** Resolves when no scan or pull is pending (for tests and tools). */
   whenIdle(): Promise<void>;
-  /** Publishes deletes that were held at start-up; returns how many. */
+  /** Publishes deletes that were held at start-up or by a rescan; returns how many. */
   confirmDeletes(): Promise<number>;
+  /**
+   * Walks the whole folder now, as the periodic rescan does (`limits.rescanIntervalMs`), and
+   * resolves once what it found is indexed. Does nothing on a node that is not running.
+   */
+  rescan(): Promise<void>;
 }
 
 export function createSyncNode(options: SyncNodeOptions): SyncNode {
@@ -416,7 +421,7 @@ class Engine implements SyncNode {
     const rescan = (): void => {
       if (this.limits.rescanIntervalMs <= 0) return;
       running.timers[3] = this.clock.setTimeout(() => {
-        void this.rescan(running).finally(() => {
+        void this.rescanRunning(running).finally(() => {
           if (this.running === running) rescan();
         });
       }, this.limits.rescanIntervalMs);
@@ -445,7 +450,19 @@ class Engine implements SyncNode {
     } else if (!markerFound) await this.writeMarker();
   }
 
-  private async rescan(running: Running): Promise<void> {
+  async rescan(): Promise<void> {
+    if (this.running && this.state !== 'starting' && this.state !== 'scanning') await this.rescanRunning(this.running);
+  }
+
+  private rescanning: Promise<void> | null = null;
+
+  /** One rescan at a time: a caller that asks during one waits for it. */
+  private rescanRunning(running: Running): Promise<void> {
+    this.rescanning ??= this.walkAgain(running).finally(() => (this.rescanning = null));
+    return this.rescanning;
+  }
+
+  private async walkAgain(running: Running): Promise<void> {
     const started = this.clock.now();
     const sequence = running.ctx.index.sequence;
     await this.scanAll(running).catch((error: unknown) => this.logger.warn('rescan failed', { error: String(error) }));
