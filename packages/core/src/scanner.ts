@@ -157,7 +157,9 @@ export class Scanner {
     const absDir = dir ? this.ctx.folder.abs(dir) : this.ctx.folder.root;
     const listed = await (listing ?? this.list(absDir));
     if ('error' in listed) {
-      this.reportError(dir, listed.error);
+      // Gone since its parent was listed: decided with the other vanished paths, as below.
+      if (dir && errnoCode(listed.error) === 'ENOENT') seen.delete(dir);
+      else this.reportError(dir, listed.error);
       return;
     }
     const subdirs: string[] = [];
@@ -168,23 +170,19 @@ export class Scanner {
       if (this.ctx.folder.isForbidden(path) || this.ctx.isIgnored(path, entry.type === 'dir')) continue;
       seen.add(path);
       // The common case of a restart, settled here rather than through the scan queue: an indexed
-      // file still as indexed (a dozen set and map operations fewer per file). A path whose scan is
-      // running or failing goes through the queue as usual. The path passed the rules just above,
-      // so its absolute form is the directory's plus one checked segment.
-      if (entry.type === 'file' && !this.scanning.has(path) && !this.failing.has(path)) {
-        const state = await this.indexedFileState(this.ctx.index.get(path), `${absDir}/${name}`);
-        if (state === 'unchanged') {
-          this.options.onScanned?.(path);
-          continue;
-        }
-        // Gone since the listing (a volume unmounted mid-walk): decided with every other vanished
-        // path once the walk is done, so a mass delete is held whole rather than leaking a part.
-        if (state === 'gone') {
-          seen.delete(path);
-          continue;
-        }
+      // file or directory still as indexed (a dozen set and map operations fewer per entry). A path
+      // whose scan is running or failing goes through the queue as usual. The path passed the rules
+      // just above, so its absolute form is the directory's plus one checked segment.
+      const state = this.scanning.has(path) || this.failing.has(path) ? 'other' : await this.indexedState(this.ctx.index.get(path), entry.type, `${absDir}/${name}`);
+      // Gone since the listing (a volume unmounted mid-walk): decided with every other vanished
+      // path once the walk is done, so a mass delete is held whole rather than leaking a part (a
+      // directory's scan would delete its subtree).
+      if (state === 'gone') {
+        seen.delete(path);
+        continue;
       }
-      this.enqueue(path);
+      if (state === 'unchanged') this.options.onScanned?.(path);
+      else this.enqueue(path);
       if (entry.type === 'dir') subdirs.push(path);
       // Keep the queue short so memory stays flat on huge trees.
       while (this.queue.size > 256) await this.whenQueueBelow(64);
@@ -272,15 +270,19 @@ export class Scanner {
    * mtime is the indexed file whichever way its parents resolve.
    */
   private async unchangedFile(path: string, before: LocalRecord | undefined): Promise<boolean> {
-    return (await this.indexedFileState(before, this.ctx.folder.abs(path))) === 'unchanged';
+    return (await this.indexedState(before, 'file', this.ctx.folder.abs(path))) === 'unchanged';
   }
 
-  /** `other`: not an indexed file with a fingerprint, or changed; the scan queue decides. */
-  private async indexedFileState(before: LocalRecord | undefined, absPath: string): Promise<'unchanged' | 'gone' | 'other'> {
-    if (!isLive(before) || before.type !== 'file' || !before.disk) return 'other';
+  /**
+   * How an indexed file (with its fingerprint) or directory listed as `listedType` stands on disk.
+   * `other`: not such an entry, or changed; the scan queue decides.
+   */
+  private async indexedState(before: LocalRecord | undefined, listedType: string, absPath: string): Promise<'unchanged' | 'gone' | 'other'> {
+    if (!isLive(before) || before.type !== listedType || (before.type === 'file' ? !before.disk : before.type !== 'dir')) return 'other';
     const stat = await this.ctx.fs.lstat(absPath);
     if (stat === null) return 'gone';
-    return stat.type === 'file' && isAsIndexed(before, stat) ? 'unchanged' : 'other';
+    if (stat.type !== before.type) return 'other';
+    return (before.type === 'file' ? isAsIndexed(before, stat) : stat.mode === before.mode) ? 'unchanged' : 'other';
   }
 
   private retryLater(path: string, error: unknown): void {

@@ -116,4 +116,24 @@ describe('the periodic rescan', () => {
     await b.node.whenIdle();
     expect(await countFiles(a.dir)).toBe(20);
   });
+
+  it('holds a directory that vanishes after its parent was listed together with its files', async () => {
+    cluster = new Cluster('ws', { createWatcher: deafWatcher, limits: { retryDelayMs: 200, rescanIntervalMs: 0 } });
+    await cluster.init();
+    const a = await cluster.add('a');
+    const fileSystem = new LateListingFileSystem(cluster.dirOf('b'));
+    const b = await cluster.add('b', { peers: ['a'], fileSystem });
+    await mkdir(join(a.dir, 'vol'));
+    for (let i = 0; i < 15; i++) await writeFile(join(a.dir, 'vol', `f${i}.txt`), `file ${i}`);
+    for (let i = 0; i < 5; i++) await writeFile(join(a.dir, `g${i}.txt`), `file ${i}`);
+    await a.node.rescan();
+    await waitFor(async () => (await countFiles(join(b.dir, 'vol')).catch(() => 0)) === 15 && (await countFiles(b.dir)) === 5, 'the files on b');
+    await b.node.whenIdle();
+    fileSystem.stale.set(b.dir, await fileSystem.readdir(b.dir));
+    await rename(join(b.dir, 'vol'), cluster.dirOf('elsewhere'));
+    await b.node.rescan();
+    expect(b.node.status().heldDeletes?.count).toBe(16);
+    await b.node.whenIdle();
+    expect(await countFiles(join(a.dir, 'vol'))).toBe(15);
+  });
 });
