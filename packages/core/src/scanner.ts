@@ -173,7 +173,9 @@ export class Scanner {
       // file or directory still as indexed (a dozen set and map operations fewer per entry). A path
       // whose scan is running or failing goes through the queue as usual. The path passed the rules
       // just above, so its absolute form is the directory's plus one checked segment.
-      const state = this.scanning.has(path) || this.failing.has(path) ? 'other' : await this.indexedState(this.ctx.index.get(path), entry.type, `${absDir}/${name}`);
+      const before = this.ctx.index.get(path);
+      const state =
+        this.scanning.has(path) || this.failing.has(path) || !isLive(before) || before.type !== entry.type ? 'other' : await this.indexedState(before, entry.type, `${absDir}/${name}`);
       // Gone since the listing (a volume unmounted mid-walk): decided with every other vanished
       // path once the walk is done, so a mass delete is held whole rather than leaking a part (a
       // directory's scan would delete its subtree).
