@@ -173,6 +173,9 @@ export class Scanner {
       // file or directory still as indexed (a dozen set and map operations fewer per entry). A path
       // whose scan is running or failing goes through the queue as usual. The path passed the rules
       // just above, so its absolute form is the directory's plus one checked segment.
+      // Nothing is awaited for an entry the index does not hold as this type: an await per new
+      // directory changed how the walk and those directories' scans interleave, and raised the cold
+      // peak at 100,000 files by a third (BENCHMARKS.md).
       const before = this.ctx.index.get(path);
       const state =
         this.scanning.has(path) || this.failing.has(path) || !isLive(before) || before.type !== entry.type ? 'other' : await this.indexedState(before, entry.type, `${absDir}/${name}`);

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
+import { until } from '../test/until';
 import { WsFrameSocket } from './ws-socket';
 
 const pingIntervalMs = 100;
@@ -32,14 +33,6 @@ function blockEventLoop(ms: number): void {
     // This process stalls, as under a long GC or a starved CPU.
   }
 }
-
-const until = async (condition: () => boolean, what: string): Promise<void> => {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-};
 
 describe('WsFrameSocket liveness', () => {
   it('drops a peer that answers nothing within two ping intervals, and says why', async () => {
