@@ -260,30 +260,25 @@ const keepVersionsSchema = z
   .transform(Number)
   .pipe(z.number().max(3650, 'at most 3650 days'));
 
-const rescanSchema = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .transform((text, ctx): number | false => {
-    if (falsy.has(text)) return false;
-    const minutes = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-    if (minutes >= 1 && minutes <= rescanMinutesMax) return minutes;
-    ctx.addIssue({ code: 'custom', message: `expected minutes from 1 to ${rescanMinutesMax}, or off` });
-    return z.NEVER;
-  });
+/** A whole number from `min` to `max`, or off (false); `on`, when given, is what a bare switch means. */
+function countOrOffSchema(min: number, max: number, expected: string, on?: number) {
+  return z
+    .string()
+    .trim()
+    .toLowerCase()
+    .transform((text, ctx): number | false => {
+      if (falsy.has(text)) return false;
+      if (on !== undefined && truthy.has(text) && text !== '1') return on;
+      const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+      if (value >= min && value <= max) return value;
+      ctx.addIssue({ code: 'custom', message: expected });
+      return z.NEVER;
+    });
+}
 
-const pollSchema = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .transform((text, ctx): number | false => {
-    if (falsy.has(text)) return false;
-    if (truthy.has(text) && text !== '1') return defaultPollMs;
-    const ms = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-    if (ms >= pollMsMin && ms <= pollMsMax) return ms;
-    ctx.addIssue({ code: 'custom', message: `expected an interval in ms from ${pollMsMin} to ${pollMsMax}, on (${defaultPollMs} ms) or off` });
-    return z.NEVER;
-  });
+const rescanSchema = countOrOffSchema(1, rescanMinutesMax, `expected minutes from 1 to ${rescanMinutesMax}, or off`);
+
+const pollSchema = countOrOffSchema(pollMsMin, pollMsMax, `expected an interval in ms from ${pollMsMin} to ${pollMsMax}, on (${defaultPollMs} ms) or off`, defaultPollMs);
 
 function hostPortSchema(defaultHost: string) {
   return z
