@@ -7,9 +7,13 @@ import { isLive, sharingLocal, toWire } from './record';
 import { fileHashOf } from './hashing';
 import { SyncError } from './errors';
 import { PushedBlocks } from './pushed-blocks';
+import { PushLedger } from './push-ledger';
 
 /** Announcements to peers start at most this often while changes keep coming. */
 const flushIntervalMinMs = 10;
+
+/** A push the peer has not confirmed in this long no longer holds back further pushes. */
+const pushConfirmMs = 10_000;
 
 /** What a peer has told us it holds. Kept after a disconnect so a reconnect asks only for the rest. */
 interface RemoteIndex {
@@ -35,6 +39,7 @@ interface Link {
   flushAgain: boolean;
   pending: Map<number, PendingRequest>;
   serving: number;
+  pushes: PushLedger;
 }
 
 export interface PeerSource {
@@ -54,7 +59,7 @@ export interface PeersOptions {
   releaseBlock?(data: Uint8Array): void;
   /** Files of this node up to this size are pushed with their announcement (0: never). */
   pushFileBytesMax: number;
-  /** Bytes pushed with one announcement batch at most, and bytes of pushed blocks kept for the puller. */
+  /** Bytes of pushed blocks a peer keeps for its puller, and so pushed to a peer ahead of its confirmations at most. */
   pushBatchBytesMax: number;
 }
 
@@ -130,6 +135,7 @@ export class Peers {
       flushAgain: false,
       pending: new Map(),
       serving: 0,
+      pushes: new PushLedger(this.options.pushBatchBytesMax, pushConfirmMs),
     };
     this.links.set(connection.peerId, link);
     const remote = this.remote(connection.peerId);
@@ -242,6 +248,7 @@ export class Peers {
     }
     const paths: string[] = [];
     for (const received of message.records) {
+      if (isLive(received) && received.type === 'file') link.pushes.confirmed(received.hash);
       const record = sharingLocal(received, this.ctx.index.get(received.path));
       remote.records.set(record.path, record);
       if (record.sequence > remote.maxSequence) remote.maxSequence = record.sequence;
@@ -337,11 +344,12 @@ export class Peers {
   /**
    * Sends the bytes of this node's own small new files ahead of their announcement, so the peer
    * needs no request round trip for them. Only live changes are pushed (a catch-up goes to a peer
-   * that may hold most files already), and only what this node wrote (relays do not push).
+   * that may hold most files already), and only what this node wrote (relays do not push). No
+   * more than the peer has room for ahead of its puller: the rest it requests as usual.
    */
   private async push(link: Link, batch: readonly FileRecord[]): Promise<void> {
     if (this.options.pushFileBytesMax === 0) return;
-    let budget = this.options.pushBatchBytesMax;
+    let budget = link.pushes.room(this.ctx.clock.now());
     const sends: Promise<void>[] = [];
     for (const record of batch) {
       if (!isLive(record) || record.type !== 'file' || record.modifiedBy !== this.ctx.nodeId) continue;
@@ -352,6 +360,7 @@ export class Peers {
       const data = await this.options.serveBlock({ type: 'request', id: PUSHED_BLOCK_ID, path: record.path, hash: block.hash, offset: 0, size: block.size });
       if (!(data instanceof Uint8Array)) continue;
       budget -= data.byteLength;
+      link.pushes.pushed(record.hash, data.byteLength, this.ctx.clock.now());
       this.ctx.counters.bytesSent += data.byteLength;
       sends.push(link.connection.sendBlock(PUSHED_BLOCK_ID, data, () => this.options.releaseBlock?.(data)));
     }

@@ -42,7 +42,7 @@ export interface EngineLimits {
   peerRecordsMax: number;
   /** This node's new files up to this size go to peers with their announcement (0: never). */
   pushFileBytesMax: number;
-  /** Pushed bytes per announcement batch, and pushed bytes a receiver holds for its puller. */
+  /** Pushed bytes a receiver holds for its puller, and so pushed bytes a peer may hold unconfirmed. */
   pushBatchBytesMax: number;
   retryDelayMs: number;
   progressIntervalMs: number;

@@ -246,6 +246,34 @@ describe('engine over real WebSockets', () => {
     expect(b!.node.status().blocksRequested).toBe(3);
   });
 
+  it('pushes no more small files than a slow receiver keeps for its puller: each file crosses the wire once', async () => {
+    // The receiver writes one file at a time, slowly; the sender announces in many small batches.
+    class SlowDisk extends NodeFileSystem {
+      private queue: Promise<unknown> = Promise.resolve();
+      override openWrite(path: string): ReturnType<NodeFileSystem['openWrite']> {
+        const opened = this.queue.then(() => new Promise((resolve) => setTimeout(resolve, 5))).then(() => super.openWrite(path));
+        this.queue = opened.catch(() => {});
+        return opened;
+      }
+    }
+    await cluster.close();
+    cluster = new Cluster('ws', { limits: { retryDelayMs: 200, pushBatchBytesMax: 64 * 1024 } });
+    await cluster.init();
+    const a = await cluster.add('a');
+    const b = await cluster.add('b', { peers: ['a'], fileSystem: new SlowDisk() });
+    await waitFor(() => b.node.status().peers.length === 1, 'the link');
+    const files = 200;
+    for (let i = 0; i < files; i++) {
+      await writeFile(join(a.dir, `f${i}.bin`), randomBytes(4096));
+      if (i % 10 === 9) await new Promise((resolve) => setTimeout(resolve, 15));
+    }
+    await waitFor(async () => b.node.status().files === files && (await cluster.converged()), 'every file on b', 60_000);
+    const payload = files * 4096;
+    expect(a.node.status().bytesSent).toBeLessThanOrEqual(payload * 1.1);
+    expect(b.node.status().bytesReceived).toBeLessThanOrEqual(payload * 1.1);
+    expect(b.node.status().blocksRequested).toBeLessThan(files);
+  });
+
   it('does not read a large renamed file again on the sender, and renames it on the receiver', async () => {
     const reads = new Map<string, number>();
     const a = await cluster.add('a', { fileSystem: new CountingFileSystem(reads) });

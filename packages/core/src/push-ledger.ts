@@ -1,0 +1,44 @@
+/**
+ * What this node pushed to one peer that the peer has not yet shown it holds. A peer keeps pushed
+ * blocks in a cache as large as `bytesMax` and drops the oldest when it is full, so pushing more
+ * than that ahead of its puller sends bytes it throws away and then asks for again: a burst of
+ * 10,000 small files went over the wire twice. The peer shows a file is written when its index
+ * names the file with the pushed content; a push it never confirms (it had the file already, or
+ * kept another version) stops counting after `expiryMs`.
+ */
+export class PushLedger {
+  /** By file hash, oldest first. */
+  private readonly unconfirmed = new Map<string, { bytes: number; atMs: number }>();
+  private bytes = 0;
+
+  constructor(
+    private readonly bytesMax: number,
+    private readonly expiryMs: number,
+  ) {}
+
+  /** Bytes that may be pushed now. */
+  room(nowMs: number): number {
+    for (const [hash, entry] of this.unconfirmed) {
+      if (nowMs - entry.atMs < this.expiryMs) break;
+      this.forget(hash, entry.bytes);
+    }
+    return Math.max(0, this.bytesMax - this.bytes);
+  }
+
+  pushed(fileHash: string, bytes: number, nowMs: number): void {
+    if (this.unconfirmed.has(fileHash)) return;
+    this.unconfirmed.set(fileHash, { bytes, atMs: nowMs });
+    this.bytes += bytes;
+  }
+
+  /** The peer's index holds a file with this content. */
+  confirmed(fileHash: string): void {
+    const entry = this.unconfirmed.get(fileHash);
+    if (entry) this.forget(fileHash, entry.bytes);
+  }
+
+  private forget(fileHash: string, bytes: number): void {
+    this.unconfirmed.delete(fileHash);
+    this.bytes -= bytes;
+  }
+}
