@@ -4,7 +4,8 @@
  * than that ahead of its puller sends bytes it throws away and then asks for again: a burst of
  * 10,000 small files went over the wire twice. The peer shows a file is written when its index
  * names the file with the pushed content; a push it never confirms (it had the file already, or
- * kept another version) stops counting after `expiryMs`.
+ * kept another version) stops counting after `expiryMs`. The peer's cache is shared by all its
+ * peers, so two of them pushing bursts at once can still overrun it: it then asks for the oldest.
  */
 export class PushLedger {
   /** By file hash, oldest first. */
