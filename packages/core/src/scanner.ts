@@ -11,6 +11,10 @@ import type { ChangeOp } from './events';
 /** Smaller new files are hashed (cheap) rather than matched against every indexed file. */
 const movedFileBytesMin = 1024 * 1024;
 
+/** How long a deleted large file's fingerprint may still name the file a move put elsewhere. */
+const deletedKeepMs = 60_000;
+const deletedKeptMax = 1_000;
+
 export interface ScannerOptions {
   quietPeriodMs: number;
   scansInFlightMax: number;
@@ -50,6 +54,11 @@ export class Scanner {
   /** Deletes found by a scan but not published until confirmed. */
   private readonly held = new Set<string>();
   private heldReason = '';
+  /**
+   * Large files whose deletes were published, by inode, oldest first: a move whose old name the
+   * scanner reached before its new one is still known as a move when the new one comes.
+   */
+  private readonly recentlyDeleted = new Map<number, { record: LocalRecord; atMs: number }>();
 
   constructor(
     private readonly ctx: EngineContext,
@@ -378,7 +387,21 @@ export class Scanner {
       // Something new at the old path is that path's own change, scanned on its own.
       return { digest, from: atOldPath === null ? record : null };
     }
-    return null;
+    const gone = this.recentlyDeleted.get(stat.ino);
+    if (!gone || !sameFingerprint(gone.record.disk, stat) || this.ctx.clock.now() - gone.atMs > deletedKeepMs) return null;
+    this.recentlyDeleted.delete(stat.ino);
+    return { digest: { size: gone.record.size, hash: gone.record.hash, blocks: gone.record.blocks }, from: null };
+  }
+
+  private rememberDeleted(record: LocalRecord): void {
+    if (record.type !== 'file' || record.size < movedFileBytesMin || !record.disk) return;
+    const nowMs = this.ctx.clock.now();
+    this.recentlyDeleted.delete(record.disk.ino);
+    this.recentlyDeleted.set(record.disk.ino, { record, atMs: nowMs });
+    for (const [ino, entry] of this.recentlyDeleted) {
+      if (this.recentlyDeleted.size <= deletedKeptMax && nowMs - entry.atMs <= deletedKeepMs) break;
+      this.recentlyDeleted.delete(ino);
+    }
   }
 
   private publish(
@@ -409,9 +432,12 @@ export class Scanner {
     // Children go first, so a peer never sees a directory deleted while it still lists live files.
     if (before.type === 'dir') {
       for (const child of this.ctx.index.descendants(before.path).sort((a, b) => b.path.length - a.path.length)) {
-        if (isLive(child)) this.tombstone(child);
+        if (!isLive(child)) continue;
+        this.rememberDeleted(child);
+        this.tombstone(child);
       }
     }
+    this.rememberDeleted(before);
     this.tombstone(before);
   }
 

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { chmod, mkdir, readFile, readdir, rename, rm, stat, symlink, readlink, writeFile, lstat, utimes } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { Cluster, waitFor, readTree } from './cluster';
 import { NodeFileSystem } from '../src/node-file-system';
 import type { TransportKind } from './cluster';
@@ -293,6 +293,51 @@ describe('engine over real WebSockets', () => {
     expect(await readdir(join(b.dir, '.sync', 'versions')).catch(() => [])).toEqual([]);
     expect(b.node.status().bytesReceived - before.bytesReceived).toBeLessThan(64 * 1024);
     expect(b.node.status().bytesReused - before.bytesReused).toBe(data.length);
+  });
+
+  it.each([
+    ['a large file', 'big.bin', 'moved/big.bin', ['big.bin']],
+    ['a directory of large files', 'album', 'moved/album', ['album/one.bin', 'album/two.bin', 'album']],
+  ])('does not read %s again on the sender when it scans the old name\'s delete first', async (_what, from, to, removed) => {
+    // The first stat of each path under the new name is late, so the old name's delete is
+    // published before the moved files are scanned: an order the watcher's two events can take
+    // on a busy machine.
+    class LateNewName extends CountingFileSystem {
+      private readonly statted = new Set<string>();
+      override async lstat(path: string): ReturnType<NodeFileSystem['lstat']> {
+        const newName = join(cluster.dirOf('a'), ...to.split('/'));
+        if ((path === newName || path.startsWith(newName + sep)) && !this.statted.has(path)) {
+          this.statted.add(path);
+          await new Promise((resolve) => setTimeout(resolve, 300));
+        }
+        return super.lstat(path);
+      }
+    }
+    const reads = new Map<string, number>();
+    const a = await cluster.add('a', { fileSystem: new LateNewName(reads) });
+    const b = await cluster.add('b', { peers: ['a'] });
+    const files = from === 'album' ? ['one.bin', 'two.bin'].map((name) => `album/${name}`) : [from];
+    await mkdir(join(a.dir, 'album'));
+    await mkdir(join(a.dir, 'moved'));
+    const data = new Map(files.map((file) => [file, randomBytes(2 * 1024 * 1024)]));
+    for (const [file, bytes] of data) await writeFile(join(a.dir, file), bytes);
+    await waitFor(async () => (await cluster.converged()) && b.node.status().files === files.length, 'the large files');
+    const before = b.node.status();
+    const deletes: string[] = [];
+    a.node.on('local-change', (event) => {
+      if (event.op === 'remove') deletes.push(event.path);
+    });
+    await rename(join(a.dir, from), join(a.dir, to));
+    const moved = (file: string): string => file.replace(from, to);
+    await waitFor(async () => (await Promise.all(files.map((file) => exists(join(b.dir, moved(file)))))).every(Boolean) && !(await exists(join(b.dir, from))), 'the rename');
+    // Children before their directory, in any order among themselves.
+    expect([...deletes].sort()).toEqual([...removed].sort());
+    expect(deletes.at(-1)).toBe(removed.at(-1));
+    for (const [file, bytes] of data) {
+      expect((await readFile(join(b.dir, moved(file)))).equals(bytes)).toBe(true);
+      expect(reads.get(join(a.dir, ...moved(file).split('/'))) ?? 0).toBe(0);
+    }
+    expect(b.node.status().bytesReceived - before.bytesReceived).toBeLessThan(64 * 1024);
   });
 
   it('does not hash a renamed large file again on the receiver, even when the mtime it set reads back rounded', async () => {
