@@ -12,6 +12,9 @@ export interface BlockLocation {
 /** Block hash → its local places: a path (the whole of a one-block file), a location, or several. */
 type BlockMap = Map<string, string | BlockLocation | BlockLocation[]>;
 
+/** Files this large are found by inode (`largeFilesWithInode`); smaller ones are cheaper to hash than to track. */
+export const largeFileBytesMin = 1024 * 1024;
+
 /** What the live records of the index add up to. */
 export interface IndexTotals {
   files: number;
@@ -35,6 +38,9 @@ export class LocalIndex {
   // start-up or on the first lookup: only pulls and pushes look blocks up, and a restart should
   // not wait for it (0.1 s at 100,000 records).
   private blocks: BlockMap | null = null;
+  // Live large files by inode, so a new large file is matched to the file a move took it from
+  // without a pass over every record (1-2 ms at 100,000, for each new large file). Built on first use.
+  private largeFiles: Map<number, string | string[]> | null = null;
   private readonly changeListeners = new Set<() => void>();
   private sequenceCounter: number;
   // Kept as records change: status and every metrics scrape read them, and counting 100,000
@@ -139,14 +145,46 @@ export class LocalIndex {
     return Array.isArray(held) ? held : [held];
   }
 
+  /** Live files of at least `largeFileBytesMin` whose disk fingerprint has this inode (hard links: several). */
+  largeFilesWithInode(ino: number): LocalRecord[] {
+    const held = this.largeFilesByInode().get(ino);
+    if (held === undefined) return [];
+    return (typeof held === 'string' ? [held] : held).map((path) => this.records.get(path)!);
+  }
+
   private store(record: LocalRecord): void {
     const previous = this.records.get(record.path);
     if (previous && this.blocks) this.removeBlocks(this.blocks, previous);
+    if (previous && this.largeFiles) this.removeLargeFile(this.largeFiles, previous);
     if (previous) this.count(previous, -1);
     this.records.set(record.path, record);
     this.count(record, 1);
     if (this.blocks) this.addBlocks(this.blocks, record);
+    if (this.largeFiles) this.addLargeFile(this.largeFiles, record);
     this.journal.append(record);
+  }
+
+  private largeFilesByInode(): Map<number, string | string[]> {
+    if (this.largeFiles) return this.largeFiles;
+    const largeFiles = new Map<number, string | string[]>();
+    for (const record of this.records.values()) this.addLargeFile(largeFiles, record);
+    this.largeFiles = largeFiles;
+    return largeFiles;
+  }
+
+  private addLargeFile(largeFiles: Map<number, string | string[]>, record: LocalRecord): void {
+    if (!isLargeLiveFile(record)) return;
+    const held = largeFiles.get(record.disk.ino);
+    if (held === undefined) largeFiles.set(record.disk.ino, record.path);
+    else largeFiles.set(record.disk.ino, [...(typeof held === 'string' ? [held] : held), record.path]);
+  }
+
+  private removeLargeFile(largeFiles: Map<number, string | string[]>, record: LocalRecord): void {
+    if (!isLargeLiveFile(record)) return;
+    const held = largeFiles.get(record.disk.ino);
+    const remaining = (typeof held === 'string' ? [held] : (held ?? [])).filter((path) => path !== record.path);
+    if (remaining.length === 0) largeFiles.delete(record.disk.ino);
+    else largeFiles.set(record.disk.ino, remaining.length === 1 ? remaining[0]! : remaining);
   }
 
   private count(record: LocalRecord, sign: 1 | -1): void {
@@ -208,6 +246,10 @@ export class LocalIndex {
     this.logSequences = sequences;
     this.logPaths = paths;
   }
+}
+
+function isLargeLiveFile(record: LocalRecord): record is LocalRecord & { disk: NonNullable<LocalRecord['disk']> } {
+  return isLive(record) && record.type === 'file' && record.disk !== undefined && record.disk.size >= largeFileBytesMin;
 }
 
 /** A replayed journal is nearly always in sequence order already: sort only when it is not. */

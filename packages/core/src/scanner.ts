@@ -3,13 +3,12 @@ import type { EngineContext } from './context';
 import type { FileStat } from './ports';
 import type { LocalRecord } from './record';
 import { fingerprint, isLive, sameFingerprint, sameMtime } from './record';
+import { largeFileBytesMin } from './local-index';
 import { hashFile } from './hashing';
 import type { FileDigest } from './hashing';
 import { SyncError, errnoCode } from './errors';
 import type { ChangeOp } from './events';
 
-/** Smaller new files are hashed (cheap) rather than matched against every indexed file. */
-const movedFileBytesMin = 1024 * 1024;
 
 /** How long a deleted large file's fingerprint may still name the file a move put elsewhere. */
 const deletedKeepMs = 60_000;
@@ -378,9 +377,10 @@ export class Scanner {
    * restart puts in an unchanged fingerprint), so it is not read and hashed again.
    */
   private async movedHere(path: string, stat: FileStat): Promise<{ digest: FileDigest; from: LocalRecord | null } | null> {
-    if (stat.size < movedFileBytesMin) return null;
-    for (const record of this.ctx.index.values()) {
-      if (!isLive(record) || record.type !== 'file' || record.path === path || !sameFingerprint(record.disk, stat)) continue;
+    // Smaller new files are hashed: cheap, and no index by inode to keep for them.
+    if (stat.size < largeFileBytesMin) return null;
+    for (const record of this.ctx.index.largeFilesWithInode(stat.ino)) {
+      if (record.path === path || !sameFingerprint(record.disk, stat)) continue;
       const atOldPath = await this.ctx.folder.stat(record.path).catch(() => null);
       if (atOldPath && atOldPath.ino === stat.ino) return null; // a hard link, not a move
       const digest = { size: record.size, hash: record.hash, blocks: record.blocks };
@@ -394,7 +394,7 @@ export class Scanner {
   }
 
   private rememberDeleted(record: LocalRecord): void {
-    if (record.type !== 'file' || record.size < movedFileBytesMin || !record.disk) return;
+    if (record.type !== 'file' || !record.disk || record.disk.size < largeFileBytesMin) return;
     const nowMs = this.ctx.clock.now();
     this.recentlyDeleted.delete(record.disk.ino);
     this.recentlyDeleted.set(record.disk.ino, { record, atMs: nowMs });

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import type { IndexJournal } from './journal';
+import { LocalIndex, largeFileBytesMin } from './local-index';
+import type { LocalRecord } from './record';
+
+// The index's own logic only: the journal it writes to is tested in journal.test.ts.
+const journal = { append() {} } as unknown as IndexJournal;
+
+function file(path: string, size: number, ino: number, deleted = false): Omit<LocalRecord, 'sequence'> {
+  return {
+    path,
+    type: 'file',
+    size: deleted ? 0 : size,
+    mtimeMs: 1_700_000_000_000,
+    mode: 0o644,
+    hash: deleted ? '' : 'a'.repeat(64),
+    blocks: [],
+    deleted,
+    version: { n1: 1 },
+    modifiedBy: 'n1',
+    disk: deleted ? undefined : { size, mtimeMs: 1_700_000_000_000, ino },
+  };
+}
+
+const pathsWithInode = (index: LocalIndex, ino: number): string[] =>
+  index
+    .largeFilesWithInode(ino)
+    .map((record) => record.path)
+    .sort();
+
+describe('LocalIndex.largeFilesWithInode', () => {
+  const large = largeFileBytesMin;
+
+  it('finds live large files by inode, hard links included, built from what was there and kept as records change', () => {
+    const index = new LocalIndex(new Map(), journal, 'idx-00000001');
+    index.publish(file('a.bin', large, 7));
+    index.publish(file('small.bin', large - 1, 8));
+    expect(pathsWithInode(index, 7)).toEqual(['a.bin']);
+    expect(pathsWithInode(index, 8)).toEqual([]);
+    index.publish(file('link.bin', large, 7));
+    expect(pathsWithInode(index, 7)).toEqual(['a.bin', 'link.bin']);
+    index.publish(file('a.bin', large, 7, true));
+    expect(pathsWithInode(index, 7)).toEqual(['link.bin']);
+    index.updateFingerprint('link.bin', { size: large, mtimeMs: 1, ino: 9 });
+    expect(pathsWithInode(index, 7)).toEqual([]);
+    expect(pathsWithInode(index, 9)).toEqual(['link.bin']);
+    index.publish(file('link.bin', large - 1, 9));
+    expect(pathsWithInode(index, 9)).toEqual([]);
+  });
+
+  it('holds the records a restart replayed', () => {
+    const first = new LocalIndex(new Map(), journal, 'idx-00000001');
+    const a = first.publish(file('a.bin', 2 * large, 3));
+    const gone = first.publish(file('gone.bin', large, 4, true));
+    const index = new LocalIndex(new Map([[a.path, a], [gone.path, gone]]), journal, 'idx-00000001');
+    expect(index.largeFilesWithInode(3)).toEqual([a]);
+    expect(index.largeFilesWithInode(4)).toEqual([]);
+  });
+});
