@@ -101,6 +101,8 @@ const wanted = {
   UID: String(uid === 0 ? 1000 : uid),
   GID: String(uid === 0 ? 1000 : gid),
   SYNC_POLL: process.env.SYNC_POLL || 'off',
+  // Not the default, so the start-up line shows that compose passed it through.
+  SYNC_RESCAN: process.env.SYNC_RESCAN || '45',
   SYNC_STATUS_PORT: String(await freePort()),
   SYNC_HOST_DIR: hostRoot,
 };
@@ -295,10 +297,13 @@ try {
   const startLog = await run(engine, ['logs', containers.node1]).then((r) => r.stdout + r.stderr);
   const polling = !/^(off|0|false|no)$/i.test(effective.SYNC_POLL.trim());
   assert.match(startLog, polling ? /watch="?poll every/ : /watch=events/, `node1's start-up log does not show the watch mode SYNC_POLL=${effective.SYNC_POLL} asks for`);
+  const rescan = /^(off|0|false|no)$/i.test(effective.SYNC_RESCAN.trim()) ? 'off' : `every ${Number(effective.SYNC_RESCAN)} min`;
+  assert.ok(startLog.includes(`rescan="${rescan}"`) || startLog.includes(`rescan=${rescan}`), `node1's start-up log does not show the rescan SYNC_RESCAN=${effective.SYNC_RESCAN} asks for`);
   const appFiles = (await exec('node1', 'ls -A /app')).trim().split('\n').sort();
   assert.deepEqual(appFiles, ['healthcheck.mjs', 'main.js', 'main.js.map'], 'the runtime image holds only the bundle');
   passed.push(`5. image user "node", containers run as uid ${effective.UID}, health checks healthy, /app holds only the bundle`);
   passed.push(`SYNC_POLL=${effective.SYNC_POLL}: the nodes watch by ${polling ? 'polling' : 'filesystem events'}`);
+  passed.push(`SYNC_RESCAN=${effective.SYNC_RESCAN}: the nodes walk the folder again ${rescan}`);
 
   const mesh = await waitFor('a full mesh (every node reports two peers)', async () => {
     const states = await Promise.all(services.map(statusOf));
