@@ -115,9 +115,17 @@ export class Puller {
       plans.push(plan);
     }
     if (plans.length === 0) return;
-    const deletes = plans.filter((plan) => plan.target.deleted && plan.copies.length === 0);
-    const dirs = plans.filter((plan) => !plan.target.deleted && plan.target.type === 'dir').sort((a, b) => depth(a.path) - depth(b.path));
-    const rest = plans.filter((plan) => !deletes.includes(plan) && !dirs.includes(plan));
+    // One pass over the plans: a filter with `includes` was quadratic, seconds for a pass holding
+    // the deletes of a large tree.
+    const deletes: PathPlan[] = [];
+    const dirs: PathPlan[] = [];
+    const rest: PathPlan[] = [];
+    for (const plan of plans) {
+      if (plan.target.deleted && plan.copies.length === 0) deletes.push(plan);
+      else if (!plan.target.deleted && plan.target.type === 'dir') dirs.push(plan);
+      else rest.push(plan);
+    }
+    dirs.sort((a, b) => depth(a.path) - depth(b.path));
     const moves = pairMoves(rest, deletes);
 
     for (const plan of dirs) await this.apply(plan);

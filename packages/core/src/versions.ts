@@ -37,10 +37,15 @@ export class Versions {
     const stamp = new Date(this.ctx.clock.now()).toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
     const destination = join(this.ctx.folder.versionsDir, ...`${path}~${stamp}-${this.ctx.random.id(3)}`.split('/'));
     try {
-      await this.mkdirs(destination);
       const source = this.ctx.folder.abs(path);
-      if (keepOriginal) await this.ctx.fs.link(source, destination);
-      else await this.ctx.fs.rename(source, destination);
+      const place = (): Promise<void> => (keepOriginal ? this.ctx.fs.link(source, destination) : this.ctx.fs.rename(source, destination));
+      // Directories made only when missing: made up front, each kept file cost a mkdir, an EEXIST
+      // and an lstat per level, most of a delete's time when a peer deleted a large tree.
+      await place().catch(async (error: unknown) => {
+        if (errnoCode(error) !== 'ENOENT') throw error;
+        await this.mkdirs(destination);
+        await place();
+      });
     } catch (error) {
       // A state dir on another filesystem (EXDEV) cannot hold versions cheaply; the caller carries on.
       this.ctx.logger.debug('could not keep a version', { path, error: errnoCode(error) ?? String(error) });
