@@ -57,3 +57,36 @@ describe('LocalIndex.largeFilesWithInode', () => {
     expect(index.largeFilesWithInode(4)).toEqual([]);
   });
 });
+
+describe('LocalIndex.descendants', () => {
+  const dir = (path: string): Omit<LocalRecord, 'sequence'> => ({ ...file(path, 0, 0), type: 'dir', disk: undefined });
+  const paths = (index: LocalIndex, of: string): string[] =>
+    index
+      .descendants(of)
+      .map((record) => record.path)
+      .sort();
+
+  it('is the whole subtree, tombstones included, and nothing beside it that shares a prefix', () => {
+    const index = new LocalIndex(new Map(), journal, 'idx-00000001');
+    for (const path of ['a', 'a/b', 'ab']) index.publish(dir(path));
+    index.publish(file('a/one', 1, 1));
+    index.publish(file('a/b/two', 1, 2));
+    index.publish(file('ab/three', 1, 3));
+    index.publish(file('a/b/gone', 1, 4, true));
+    expect(paths(index, 'a')).toEqual(['a/b', 'a/b/gone', 'a/b/two', 'a/one']);
+    expect(paths(index, 'a/b')).toEqual(['a/b/gone', 'a/b/two']);
+    expect(paths(index, 'a/one')).toEqual([]);
+    // Kept as records arrive after the first lookup built it, even under a directory with no record.
+    index.publish(file('a/b/c/d/four', 1, 5));
+    index.publish(file('a/b/two', 1, 6, true));
+    expect(paths(index, 'a/b')).toEqual(['a/b/c/d/four', 'a/b/gone', 'a/b/two']);
+    expect(paths(index, 'a/b/c')).toEqual(['a/b/c/d/four']);
+  });
+
+  it('finds the records a restart replayed', () => {
+    const first = new LocalIndex(new Map(), journal, 'idx-00000001');
+    const records = [first.publish(dir('x')), first.publish(file('x/y/z', 1, 1)), first.publish(file('xy', 1, 2))];
+    const index = new LocalIndex(new Map(records.map((record) => [record.path, record])), journal, 'idx-00000001');
+    expect(paths(index, 'x')).toEqual(['x/y/z']);
+  });
+});
