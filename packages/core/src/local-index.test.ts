@@ -22,11 +22,8 @@ function file(path: string, size: number, ino: number, deleted = false): Omit<Lo
   };
 }
 
-const pathsWithInode = (index: LocalIndex, ino: number): string[] =>
-  index
-    .largeFilesWithInode(ino)
-    .map((record) => record.path)
-    .sort();
+const pathsOf = (records: readonly LocalRecord[]): string[] => records.map((record) => record.path).sort();
+const pathsWithInode = (index: LocalIndex, ino: number): string[] => pathsOf(index.largeFilesWithInode(ino));
 
 describe('LocalIndex.largeFilesWithInode', () => {
   const large = largeFileBytesMin;
@@ -60,11 +57,7 @@ describe('LocalIndex.largeFilesWithInode', () => {
 
 describe('LocalIndex.descendants', () => {
   const dir = (path: string): Omit<LocalRecord, 'sequence'> => ({ ...file(path, 0, 0), type: 'dir', disk: undefined });
-  const paths = (index: LocalIndex, of: string): string[] =>
-    index
-      .descendants(of)
-      .map((record) => record.path)
-      .sort();
+  const paths = (index: LocalIndex, of: string): string[] => pathsOf(index.descendants(of));
 
   it('is the whole subtree, tombstones included, and nothing beside it that shares a prefix', () => {
     const index = new LocalIndex(new Map(), journal, 'idx-00000001');
