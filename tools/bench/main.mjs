@@ -22,11 +22,12 @@ import { delta } from './scenarios/delta.mjs';
 import { rename } from './scenarios/rename.mjs';
 import { scale } from './scenarios/scale.mjs';
 import { idle } from './scenarios/idle.mjs';
+import { deleteTree } from './scenarios/delete.mjs';
 import { report } from './report.mjs';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const mainJs = join(repoRoot, 'apps', 'node', 'dist', 'main.js');
-const scenarios = { latency, big, small, delta, rename, scale, idle };
+const scenarios = { latency, big, small, delta, rename, scale, idle, delete: deleteTree };
 
 function parseArgs(argv) {
   const options = { scenarios: [], runs: 3, quick: false, rivals: null, tmpBase: '/var/tmp', keep: false, build: false };

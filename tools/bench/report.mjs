@@ -12,6 +12,7 @@ const keyMetrics = {
   rename: ['s', 'wireMiB'],
   scale: ['cold_s', 'warm_s', 'warmCaughtUp_s', 'warmCpuS', 'rssBytesPerFile'],
   idle: ['cpuSPerMinMax'],
+  delete: ['s'],
 };
 
 function bestSyncthing(medians, key) {
@@ -97,6 +98,7 @@ export function report(results, { quick, runs }) {
   const targetTable = formatTable(['scenario', 'target', 'ours (median)', 'status'], targetRows);
   const errors = Object.entries(data).flatMap(([scenario, bySystem]) => Object.entries(bySystem).flatMap(([name, s]) => s.errors.map((e) => `${scenario}/${name}: ${e}`)));
   const legend = `Medians of ${runs} run(s)${quick ? ', --quick sizes' : ''}. Rival cells: value (×ours/rival; below 1 means ours is lower, i.e. better).`;
-  const text = [legend, '', table, '', targetTable, ...(errors.length ? ['', 'errors:', ...errors] : [])].join('\n');
+  // A run of scenarios the issue set no target for (delete) has no target table.
+  const text = [legend, '', table, ...(targetRows.length ? ['', targetTable] : []), ...(errors.length ? ['', 'errors:', ...errors] : [])].join('\n');
   return { text, markdown: text, data: { medians: data, targets: targetRows} };
 }
