@@ -12,7 +12,8 @@ import type { ChangeOp } from './events';
 
 /** How long a deleted large file's fingerprint may still name the file a move put elsewhere. */
 const deletedKeepMs = 60_000;
-const deletedKeptMax = 1_000;
+/** Block entries the remembered records may hold in all (~80 B each): a 1 GiB file has 8,192. */
+const deletedBlocksMax = 100_000;
 
 export interface ScannerOptions {
   quietPeriodMs: number;
@@ -58,6 +59,7 @@ export class Scanner {
    * scanner reached before its new one is still known as a move when the new one comes.
    */
   private readonly recentlyDeleted = new Map<number, { record: LocalRecord; atMs: number }>();
+  private recentlyDeletedBlocks = 0;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -389,19 +391,28 @@ export class Scanner {
     }
     const gone = this.recentlyDeleted.get(stat.ino);
     if (!gone || !sameFingerprint(gone.record.disk, stat) || this.ctx.clock.now() - gone.atMs > deletedKeepMs) return null;
-    this.recentlyDeleted.delete(stat.ino);
+    this.forgetDeleted(stat.ino);
     return { digest: { size: gone.record.size, hash: gone.record.hash, blocks: gone.record.blocks }, from: null };
   }
 
   private rememberDeleted(record: LocalRecord): void {
     if (record.type !== 'file' || !record.disk || record.disk.size < largeFileBytesMin) return;
+    if (record.blocks.length > deletedBlocksMax) return;
     const nowMs = this.ctx.clock.now();
-    this.recentlyDeleted.delete(record.disk.ino);
+    this.forgetDeleted(record.disk.ino);
     this.recentlyDeleted.set(record.disk.ino, { record, atMs: nowMs });
+    this.recentlyDeletedBlocks += record.blocks.length;
     for (const [ino, entry] of this.recentlyDeleted) {
-      if (this.recentlyDeleted.size <= deletedKeptMax && nowMs - entry.atMs <= deletedKeepMs) break;
-      this.recentlyDeleted.delete(ino);
+      if (this.recentlyDeletedBlocks <= deletedBlocksMax && nowMs - entry.atMs <= deletedKeepMs) break;
+      this.forgetDeleted(ino);
     }
+  }
+
+  private forgetDeleted(ino: number): void {
+    const entry = this.recentlyDeleted.get(ino);
+    if (!entry) return;
+    this.recentlyDeleted.delete(ino);
+    this.recentlyDeletedBlocks -= entry.record.blocks.length;
   }
 
   private publish(
