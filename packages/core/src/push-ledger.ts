@@ -1,3 +1,5 @@
+import { ExpiringMap } from './expiring-map';
+
 /**
  * What this node pushed to one peer that the peer has not yet shown it holds. A peer keeps pushed
  * blocks in a cache as large as `bytesMax` and drops the oldest when it is full, so pushing more
@@ -8,38 +10,27 @@
  * peers, so two of them pushing bursts at once can still overrun it: it then asks for the oldest.
  */
 export class PushLedger {
-  /** By file hash, oldest first. */
-  private readonly unconfirmed = new Map<string, { bytes: number; atMs: number }>();
-  private bytes = 0;
+  /** Pushed bytes by file hash. */
+  private readonly unconfirmed: ExpiringMap<string, true>;
 
   constructor(
     private readonly bytesMax: number,
-    private readonly expiryMs: number,
-  ) {}
+    expiryMs: number,
+  ) {
+    this.unconfirmed = new ExpiringMap(expiryMs);
+  }
 
   /** Bytes that may be pushed now. */
   room(nowMs: number): number {
-    for (const [hash, entry] of this.unconfirmed) {
-      if (nowMs - entry.atMs < this.expiryMs) break;
-      this.forget(hash, entry.bytes);
-    }
-    return Math.max(0, this.bytesMax - this.bytes);
+    return Math.max(0, this.bytesMax - this.unconfirmed.totalWeight(nowMs));
   }
 
   pushed(fileHash: string, bytes: number, nowMs: number): void {
-    if (this.unconfirmed.has(fileHash)) return;
-    this.unconfirmed.set(fileHash, { bytes, atMs: nowMs });
-    this.bytes += bytes;
+    if (!this.unconfirmed.has(fileHash)) this.unconfirmed.set(fileHash, true, bytes, nowMs);
   }
 
   /** The peer's index holds a file with this content. */
   confirmed(fileHash: string): void {
-    const entry = this.unconfirmed.get(fileHash);
-    if (entry) this.forget(fileHash, entry.bytes);
-  }
-
-  private forget(fileHash: string, bytes: number): void {
     this.unconfirmed.delete(fileHash);
-    this.bytes -= bytes;
   }
 }

@@ -4,6 +4,7 @@ import type { FileStat } from './ports';
 import type { LocalRecord } from './record';
 import { fingerprint, isLive, sameFingerprint, sameMtime } from './record';
 import { largeFileBytesMin } from './local-index';
+import { ExpiringMap } from './expiring-map';
 import { hashFile } from './hashing';
 import type { FileDigest } from './hashing';
 import { SyncError, errnoCode } from './errors';
@@ -58,8 +59,7 @@ export class Scanner {
    * Large files whose deletes were published, by inode, oldest first: a move whose old name the
    * scanner reached before its new one is still known as a move when the new one comes.
    */
-  private readonly recentlyDeleted = new Map<number, { record: LocalRecord; atMs: number }>();
-  private recentlyDeletedBlocks = 0;
+  private readonly recentlyDeleted = new ExpiringMap<number, LocalRecord>(deletedKeepMs, deletedBlocksMax);
 
   constructor(
     private readonly ctx: EngineContext,
@@ -389,30 +389,16 @@ export class Scanner {
       // Something new at the old path is that path's own change, scanned on its own.
       return { digest, from: atOldPath === null ? record : null };
     }
-    const gone = this.recentlyDeleted.get(stat.ino);
-    if (!gone || !sameFingerprint(gone.record.disk, stat) || this.ctx.clock.now() - gone.atMs > deletedKeepMs) return null;
-    this.forgetDeleted(stat.ino);
-    return { digest: { size: gone.record.size, hash: gone.record.hash, blocks: gone.record.blocks }, from: null };
+    const gone = this.recentlyDeleted.get(stat.ino, this.ctx.clock.now());
+    if (!gone || !sameFingerprint(gone.disk, stat)) return null;
+    this.recentlyDeleted.delete(stat.ino);
+    return { digest: { size: gone.size, hash: gone.hash, blocks: gone.blocks }, from: null };
   }
 
   private rememberDeleted(record: LocalRecord): void {
     if (record.type !== 'file' || !record.disk || record.disk.size < largeFileBytesMin) return;
     if (record.blocks.length > deletedBlocksMax) return;
-    const nowMs = this.ctx.clock.now();
-    this.forgetDeleted(record.disk.ino);
-    this.recentlyDeleted.set(record.disk.ino, { record, atMs: nowMs });
-    this.recentlyDeletedBlocks += record.blocks.length;
-    for (const [ino, entry] of this.recentlyDeleted) {
-      if (this.recentlyDeletedBlocks <= deletedBlocksMax && nowMs - entry.atMs <= deletedKeepMs) break;
-      this.forgetDeleted(ino);
-    }
-  }
-
-  private forgetDeleted(ino: number): void {
-    const entry = this.recentlyDeleted.get(ino);
-    if (!entry) return;
-    this.recentlyDeleted.delete(ino);
-    this.recentlyDeletedBlocks -= entry.record.blocks.length;
+    this.recentlyDeleted.set(record.disk.ino, record, record.blocks.length, this.ctx.clock.now());
   }
 
   private publish(
