@@ -40,7 +40,7 @@ export class LocalIndex {
   private blocks: BlockMap | null = null;
   // Live large files by inode, so a new large file is matched to the file a move took it from
   // without a pass over every record (1-2 ms at 100,000, for each new large file). Built on first use.
-  private largeFiles: Map<number, string | string[]> | null = null;
+  private largeFiles: Map<number, Set<string>> | null = null;
   // Paths by parent directory ('' for the top level), so a directory's subtree is found without a
   // pass over every record: the scanner asks for it at each deleted directory, and a tree of 1,000
   // directories deleted in a folder of 100,000 files was 10^8 path checks. Built on first use.
@@ -159,9 +159,7 @@ export class LocalIndex {
 
   /** Live files of at least `largeFileBytesMin` whose disk fingerprint has this inode (hard links: several). */
   largeFilesWithInode(ino: number): LocalRecord[] {
-    const held = this.largeFilesByInode().get(ino);
-    if (held === undefined) return [];
-    return (typeof held === 'string' ? [held] : held).map((path) => this.records.get(path)!);
+    return [...(this.largeFilesByInode().get(ino) ?? [])].map((path) => this.records.get(path)!);
   }
 
   private store(record: LocalRecord): void {
@@ -185,27 +183,26 @@ export class LocalIndex {
     return children;
   }
 
-  private largeFilesByInode(): Map<number, string | string[]> {
+  private largeFilesByInode(): Map<number, Set<string>> {
     if (this.largeFiles) return this.largeFiles;
-    const largeFiles = new Map<number, string | string[]>();
+    const largeFiles = new Map<number, Set<string>>();
     for (const record of this.records.values()) this.addLargeFile(largeFiles, record);
     this.largeFiles = largeFiles;
     return largeFiles;
   }
 
-  private addLargeFile(largeFiles: Map<number, string | string[]>, record: LocalRecord): void {
+  private addLargeFile(largeFiles: Map<number, Set<string>>, record: LocalRecord): void {
     if (!isLargeLiveFile(record)) return;
-    const held = largeFiles.get(record.disk.ino);
-    if (held === undefined) largeFiles.set(record.disk.ino, record.path);
-    else largeFiles.set(record.disk.ino, [...(typeof held === 'string' ? [held] : held), record.path]);
+    const paths = largeFiles.get(record.disk.ino);
+    if (paths) paths.add(record.path);
+    else largeFiles.set(record.disk.ino, new Set([record.path]));
   }
 
-  private removeLargeFile(largeFiles: Map<number, string | string[]>, record: LocalRecord): void {
+  private removeLargeFile(largeFiles: Map<number, Set<string>>, record: LocalRecord): void {
     if (!isLargeLiveFile(record)) return;
-    const held = largeFiles.get(record.disk.ino);
-    const remaining = (typeof held === 'string' ? [held] : (held ?? [])).filter((path) => path !== record.path);
-    if (remaining.length === 0) largeFiles.delete(record.disk.ino);
-    else largeFiles.set(record.disk.ino, remaining.length === 1 ? remaining[0]! : remaining);
+    const paths = largeFiles.get(record.disk.ino);
+    paths?.delete(record.path);
+    if (paths?.size === 0) largeFiles.delete(record.disk.ino);
   }
 
   private count(record: LocalRecord, sign: 1 | -1): void {

@@ -10,7 +10,6 @@ import type { FileDigest } from './hashing';
 import { SyncError, errnoCode } from './errors';
 import type { ChangeOp } from './events';
 
-
 /** How long a deleted large file's fingerprint may still name the file a move put elsewhere. */
 const deletedKeepMs = 60_000;
 /** Block entries the remembered records may hold in all (~80 B each): a 1 GiB file has 8,192. */
