@@ -2,6 +2,8 @@ import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { FSWatcher } from 'chokidar';
 import type { ChokidarOptions } from 'chokidar';
+import { CrawlBaseline } from './crawl-baseline';
+import type { BaselineDrift } from './crawl-baseline';
 import { asWatcherError, WatcherError } from './errors';
 import { lstatQuiet } from './lstat-quiet';
 import { NewDirectorySweep, newDirectorySweepDelayMs } from './new-directory-sweep';
@@ -28,7 +30,7 @@ export class ChokidarWatcher extends WatcherBase {
   private readonly fsWatchers = new Set<FSWatcher>();
   private readonly readyWaiters = new Set<(error: WatcherError) => void>();
   private readonly trailing = new TrailingChangeCheck((absolutePath, current) => this.onFsEvent('change', absolutePath, current));
-  private readonly handoverTimers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Set<NodeJS.Timeout>();
   private readonly sweep = new NewDirectorySweep({
     isKnown: (absoluteDir, name) => this.newest()?._getWatchedDir(absoluteDir).has(name) === true,
     isPruned: (absolutePath, isDirectory) => this.isPruned(absolutePath, isDirectory),
@@ -47,8 +49,8 @@ export class ChokidarWatcher extends WatcherBase {
   protected async release(): Promise<void> {
     this.trailing.stop();
     this.sweep.stop();
-    for (const timer of this.handoverTimers) clearTimeout(timer);
-    this.handoverTimers.clear();
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
     const closedError = new WatcherError('CLOSED', 'the watcher was closed before its initial crawl finished');
     for (const reject of this.readyWaiters) reject(closedError);
     this.readyWaiters.clear();
@@ -60,14 +62,16 @@ export class ChokidarWatcher extends WatcherBase {
   /** Opens one chokidar instance on the root and resolves once its crawl is done. */
   private openFsWatcher(): Promise<FSWatcher> {
     this.throwIfClosed();
-    const fsWatcher = new FSWatcher(this.chokidarOptions());
+    const { pollIntervalMs } = this.options;
+    const baseline = pollIntervalMs === false ? undefined : new CrawlBaseline();
+    const fsWatcher = new FSWatcher(this.chokidarOptions(baseline));
     this.fsWatchers.add(fsWatcher);
     fsWatcher.on('all', (type, absolutePath, stats) => {
       if (chokidarEventTypes.has(type)) this.onFsEvent(type as WatchEventType, absolutePath, stats);
     });
     fsWatcher.on('error', (error) => this.onFsError(error));
     fsWatcher.on('raw', (_eventType, name, details) => {
-      if (this.options.pollIntervalMs === false) this.onRawEvent(name, details);
+      if (pollIntervalMs === false) this.onRawEvent(name, details);
       else this.onRawPoll(name, details);
     });
     return new Promise<FSWatcher>((resolve, reject) => {
@@ -77,17 +81,21 @@ export class ChokidarWatcher extends WatcherBase {
         resolve(fsWatcher);
         const directories = (): string[] => this.watchedDirectories(fsWatcher);
         void this.sweep.sweepAll(directories());
-        // When polling, fs.watchFile takes each directory's first stat in the background, after
+        if (pollIntervalMs === false || baseline === undefined) return;
+        // When polling, fs.watchFile takes each entry's first stat in the background, after
         // 'ready': a change that lands before that stat is part of its baseline and is never
-        // reported. One more sweep, once those stats are surely taken, finds it.
-        const { pollIntervalMs } = this.options;
-        if (pollIntervalMs !== false) this.sweep.scheduleAll(directories, newDirectorySweepDelayMs + pollIntervalMs);
+        // reported. One more look, once those stats are surely taken, finds it.
+        baseline.seal();
+        this.after(newDirectorySweepDelayMs + pollIntervalMs, () => {
+          void this.sweep.sweepAll(directories());
+          void baseline.recheck((drift) => this.onDrift(drift), () => this.closed);
+        });
       });
       fsWatcher.add(this.realRoot);
     });
   }
 
-  private chokidarOptions(): ChokidarOptions {
+  private chokidarOptions(baseline: CrawlBaseline | undefined): ChokidarOptions {
     const { pollIntervalMs } = this.options;
     const polling = pollIntervalMs === false ? { usePolling: false } : { usePolling: true, interval: pollIntervalMs, binaryInterval: pollIntervalMs };
     return {
@@ -99,7 +107,12 @@ export class ChokidarWatcher extends WatcherBase {
       atomic: false,
       followSymlinks: false,
       alwaysStat: false,
-      ignored: (absolutePath: string, stats?: Stats) => this.isPruned(absolutePath, stats?.isDirectory() ?? false),
+      ignored: (absolutePath: string, stats?: Stats) => {
+        const pruned = this.isPruned(absolutePath, stats?.isDirectory() ?? false);
+        // chokidar's crawl hands each entry's stats to this check just before watching it.
+        if (!pruned) baseline?.note(absolutePath, stats);
+        return pruned;
+      },
     };
   }
 
@@ -165,6 +178,10 @@ export class ChokidarWatcher extends WatcherBase {
     this.onFsEvent('change', absolutePath, curr);
   }
 
+  private onDrift(drift: BaselineDrift): void {
+    this.onFsEvent(drift.type, drift.absolutePath, drift.type === 'change' ? drift.stats : undefined);
+  }
+
   private onFsError(error: unknown): void {
     if (this.closed) return;
     this.emitError(asWatcherError(error, 'WATCH_FAILED'));
@@ -186,12 +203,17 @@ export class ChokidarWatcher extends WatcherBase {
     }
     // chokidar reads a directory before it watches it, so something created in between is seen
     // only by the previous instance, which may still be stat-ing it; it retires a little later.
+    this.after(Math.max(handoverMinMs, handoverPollIntervals * (this.options.pollIntervalMs || 0)), () => void this.retire(previous));
+  }
+
+  private after(delayMs: number, run: () => void): void {
     const timer = setTimeout(() => {
-      this.handoverTimers.delete(timer);
-      void this.retire(previous);
-    }, Math.max(handoverMinMs, handoverPollIntervals * (this.options.pollIntervalMs || 0)));
+      this.timers.delete(timer);
+      run();
+    }, delayMs);
+    // Bookkeeping must never keep the process alive on its own.
     timer.unref();
-    this.handoverTimers.add(timer);
+    this.timers.add(timer);
   }
 
   private async retire(fsWatchers: readonly FSWatcher[]): Promise<void> {

@@ -35,11 +35,6 @@ export class NewDirectorySweep {
     this.after(this.delayMs, () => this.sweep(absoluteDir));
   }
 
-  /** Sweeps the directories `absoluteDirs()` names then, once `delayMs` has passed. */
-  scheduleAll(absoluteDirs: () => Iterable<string>, delayMs: number): void {
-    this.after(delayMs, () => void this.sweepAll(absoluteDirs()));
-  }
-
   get pending(): number {
     return this.timers.size;
   }

@@ -49,16 +49,16 @@ describe('ChokidarWatcher polling, changes chokidar itself drops', () => {
 });
 
 /**
- * Holds back chokidar's fs.watchFile of `target` until `release()`: the slow first stat of a
- * busy thread pool, made certain. chokidar binds node:fs at import, so the module's live exports
- * are synced after the swap.
+ * Holds back chokidar's fs.watchFile of each of `targets` until `release()`: the slow first stat
+ * of a busy thread pool, made certain. chokidar binds node:fs at import, so the module's live
+ * exports are synced after the swap.
  */
-function holdWatchFile(target: string): { release: () => void; restore: () => void } {
+function holdWatchFile(...targets: string[]): { release: () => void; restore: () => void } {
   const original = fs.watchFile;
   const held: Array<() => void> = [];
   const holding = (file: fs.PathLike, ...rest: unknown[]): unknown => {
     const start = (): unknown => Reflect.apply(original, fs, [file, ...rest]);
-    if (file !== target) return start();
+    if (typeof file !== 'string' || !targets.includes(file)) return start();
     held.push(() => void start());
     return undefined;
   };
@@ -89,6 +89,28 @@ describe('ChokidarWatcher polling, when a directory\'s first stat comes late', (
       // Watched, not just reported once.
       await writeFile(path.join(root, 'a/late.txt'), 'late');
       await log.waitForPath('add', 'a/late.txt');
+    } finally {
+      hold.restore();
+    }
+  });
+
+  it('reports a file changed or removed between the crawl and its own first stat', async () => {
+    const root = await realpath(await scratch.makeRoot({ 'old.txt': 'x', 'mode.txt': 'y', 'gone.txt': 'z', 'same.txt': 's' }));
+    const file = (name: string): string => path.join(root, name);
+    const hold = holdWatchFile(root, file('old.txt'), file('mode.txt'), file('gone.txt'));
+    try {
+      const { log, sentinel } = await scratch.watch(create, root, { pollIntervalMs: 50 });
+      const past = new Date('2020-01-01T00:00:00Z');
+      await utimes(file('old.txt'), past, past);
+      await chmod(file('mode.txt'), 0o600);
+      await unlink(file('gone.txt'));
+      // Each first stat now takes the file as it is after the change: chokidar alone never reports these.
+      hold.release();
+      await log.waitForPath('change', 'old.txt');
+      await log.waitForPath('change', 'mode.txt');
+      await log.waitForPath('unlink', 'gone.txt');
+      await sentinel();
+      expect(log.has('change', 'same.txt')).toBe(false);
     } finally {
       hold.restore();
     }
