@@ -14,6 +14,14 @@ import type { ChangeOp } from './events';
 const deletedKeepMs = 60_000;
 /** Block entries the remembered records may hold in all (~80 B each): a 1 GiB file has 8,192. */
 const deletedBlocksMax = 100_000;
+/**
+ * Scans started per turn of the event loop. A small file's scan awaits only I/O done inline, so
+ * without a yield a burst of thousands ran as one chain of microtasks: no timer, no socket and no
+ * announcement until the last file was hashed, and peers sat idle meanwhile.
+ */
+export const scansPerTurnMax = 32;
+/** Entries a walk checks between two turns of the event loop: a walk of indexed, unchanged files awaits nothing else. */
+export const walkEntriesPerTurn = 512;
 
 export interface ScannerOptions {
   quietPeriodMs: number;
@@ -47,6 +55,9 @@ export class Scanner {
   private readonly scanning = new Set<string>();
   private readonly rescan = new Set<string>();
   private running = 0;
+  private startedThisTurn = 0;
+  private walkedSinceTurn = 0;
+  private pumpNextTurn = false;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
   /** Paths whose last scan failed: reported once, retried until they succeed. */
@@ -200,6 +211,10 @@ export class Scanner {
       if (entry.type === 'dir') subdirs.push(path);
       // Keep the queue short so memory stays flat on huge trees.
       while (this.queue.size > 256) await this.whenQueueBelow(64);
+      if (++this.walkedSinceTurn >= walkEntriesPerTurn) {
+        this.walkedSinceTurn = 0;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
     }
     // Each directory is listed (on the libuv pool) while the one before it is walked, so the walk
     // does not sit idle waiting for every listing: that was a sixth of a restart at 1,000 directories.
@@ -224,6 +239,7 @@ export class Scanner {
 
   private pump(): void {
     while (this.running < this.options.scansInFlightMax && this.queue.size > 0) {
+      if (!this.mayStartScan()) return;
       const path = this.queue.values().next().value as string;
       this.queue.delete(path);
       if (this.ctx.busy.has(path)) {
@@ -242,6 +258,24 @@ export class Scanner {
         this.notifyIdle();
       });
     }
+  }
+
+  /** Counts a scan against this turn's share; past it, the pump resumes on the next turn. */
+  private mayStartScan(): boolean {
+    if (this.startedThisTurn === 0) {
+      setImmediate(() => {
+        this.startedThisTurn = 0;
+        if (!this.pumpNextTurn) return;
+        this.pumpNextTurn = false;
+        this.pump();
+      });
+    }
+    if (this.startedThisTurn >= scansPerTurnMax) {
+      this.pumpNextTurn = true;
+      return false;
+    }
+    this.startedThisTurn++;
+    return true;
   }
 
   private notifyIdle(): void {

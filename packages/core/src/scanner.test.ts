@@ -1,0 +1,79 @@
+import { IgnoreRules } from '@sync/watcher';
+import { describe, expect, it } from 'vitest';
+import type { EngineContext } from './context';
+import { Emitter } from './emitter';
+import type { SyncEvents } from './events';
+import { Folder } from './folder';
+import type { IndexJournal } from './journal';
+import { LocalIndex } from './local-index';
+import { silentLogger } from './ports';
+import { Scanner, scansPerTurnMax, walkEntriesPerTurn } from './scanner';
+import { ManualClock, MemoryFileSystem, SeededRandom } from './testing/index';
+
+// The scanner with a filesystem whose every call resolves at once, as small files' I/O does inline.
+function scannerOn(memory: MemoryFileSystem): { scanner: Scanner; index: LocalIndex } {
+  const fs = memory.mount();
+  const index = new LocalIndex(new Map(), { append() {} } as unknown as IndexJournal, 'idx-00000001');
+  const ignoreRules = IgnoreRules.fromText('');
+  const ctx: EngineContext = {
+    nodeId: 'n1',
+    fs,
+    folder: new Folder(fs, '/data', '/state'),
+    index,
+    clock: new ManualClock(),
+    random: new SeededRandom(1),
+    logger: silentLogger,
+    events: new Emitter<SyncEvents>(),
+    conflictPolicy: 'keep-both',
+    counters: { bytesReceived: 0, bytesSent: 0, bytesReused: 0, blocksRequested: 0, filesSynced: 0, conflicts: 0, errors: 0 },
+    busy: new Set(),
+    journalFlush: () => Promise.resolve(),
+    ignoreRules,
+    isIgnored: (path, isDirectory) => ignoreRules.isIgnored(path, isDirectory),
+  };
+  return { scanner: new Scanner(ctx, { quietPeriodMs: 0, scansInFlightMax: 4 }), index };
+}
+
+function folderOf(files: number): MemoryFileSystem {
+  const memory = new MemoryFileSystem();
+  memory.userMkdirp('/data');
+  memory.userMkdirp('/state');
+  for (let i = 0; i < files; i++) memory.userWrite(`/data/f${i}`, new TextEncoder().encode(`file ${i}`));
+  return memory;
+}
+
+const nextTurn = (): Promise<unknown> => new Promise((resolve) => setImmediate(resolve));
+
+describe('Scanner', () => {
+  it('lets the event loop turn during a burst of files whose I/O completes at once', async () => {
+    const files = 10 * scansPerTurnMax;
+    const { scanner, index } = scannerOn(folderOf(files));
+    for (let i = 0; i < files; i++) scanner.enqueue(`f${i}`);
+    // One turn later: before, every scan had run as one chain of microtasks, with timers, sockets
+    // and announcements waiting for the last.
+    await nextTurn();
+    const afterOneTurn = index.totals().files;
+    expect(afterOneTurn).toBeGreaterThan(0);
+    expect(afterOneTurn).toBeLessThan(files);
+    await scanner.whenIdle();
+    expect(index.totals().files).toBe(files);
+  });
+
+  it('lets the event loop turn while it walks a large tree of unchanged files', async () => {
+    const files = 4 * walkEntriesPerTurn;
+    const { scanner, index } = scannerOn(folderOf(files));
+    await scanner.scanFolder();
+    await scanner.whenIdle();
+    expect(index.totals().files).toBe(files);
+    const sequence = index.sequence;
+    let walked = false;
+    const walk = scanner.scanFolder().then(() => {
+      walked = true;
+    });
+    await nextTurn();
+    expect(walked).toBe(false);
+    await walk;
+    // Nothing changed, so nothing was published.
+    expect(index.sequence).toBe(sequence);
+  });
+});
