@@ -7,11 +7,11 @@ import { Folder } from './folder';
 import type { IndexJournal } from './journal';
 import { LocalIndex } from './local-index';
 import { silentLogger } from './ports';
-import { Scanner, scansPerTurnMax, walkEntriesPerTurn } from './scanner';
+import { Scanner, scanChainMsMax, walkEntriesPerTurn } from './scanner';
 import { ManualClock, MemoryFileSystem, SeededRandom } from './testing/index';
 
 // The scanner with a filesystem whose every call resolves at once, as small files' I/O does inline.
-function scannerOn(memory: MemoryFileSystem): { scanner: Scanner; index: LocalIndex } {
+function scannerOn(memory: MemoryFileSystem, clock = new ManualClock()): { scanner: Scanner; index: LocalIndex } {
   const fs = memory.mount();
   const index = new LocalIndex(new Map(), { append() {} } as unknown as IndexJournal, 'idx-00000001');
   const ignoreRules = IgnoreRules.fromText('');
@@ -20,7 +20,7 @@ function scannerOn(memory: MemoryFileSystem): { scanner: Scanner; index: LocalIn
     fs,
     folder: new Folder(fs, '/data', '/state'),
     index,
-    clock: new ManualClock(),
+    clock,
     random: new SeededRandom(1),
     logger: silentLogger,
     events: new Emitter<SyncEvents>(),
@@ -34,11 +34,15 @@ function scannerOn(memory: MemoryFileSystem): { scanner: Scanner; index: LocalIn
   return { scanner: new Scanner(ctx, { quietPeriodMs: 0, scansInFlightMax: 4 }), index };
 }
 
+/** `files` files, 64 to a directory (the memory filesystem slows down on huge directories). */
 function folderOf(files: number): MemoryFileSystem {
   const memory = new MemoryFileSystem();
-  memory.userMkdirp('/data');
   memory.userMkdirp('/state');
-  for (let i = 0; i < files; i++) memory.userWrite(`/data/f${i}`, new TextEncoder().encode(`file ${i}`));
+  for (let i = 0; i < files; i++) {
+    const dir = `/data/d${Math.floor(i / 64)}`;
+    if (i % 64 === 0) memory.userMkdirp(dir);
+    memory.userWrite(`${dir}/f${i}`, new TextEncoder().encode(`file ${i}`));
+  }
   return memory;
 }
 
@@ -46,9 +50,13 @@ const nextTurn = (): Promise<unknown> => new Promise((resolve) => setImmediate(r
 
 describe('Scanner', () => {
   it('lets the event loop turn during a burst of files whose I/O completes at once', async () => {
-    const files = 10 * scansPerTurnMax;
-    const { scanner, index } = scannerOn(folderOf(files));
-    for (let i = 0; i < files; i++) scanner.enqueue(`f${i}`);
+    const files = 10 * scanChainMsMax;
+    // Each look at the clock takes a millisecond, as if every scan did.
+    const clock = new ManualClock();
+    let elapsedMs = 0;
+    clock.now = () => ++elapsedMs;
+    const { scanner, index } = scannerOn(folderOf(files), clock);
+    for (let i = 0; i < files; i++) scanner.enqueue(`d${Math.floor(i / 64)}/f${i}`);
     // One turn later: before, every scan had run as one chain of microtasks, with timers, sockets
     // and announcements waiting for the last.
     await nextTurn();

@@ -15,18 +15,18 @@ const deletedKeepMs = 60_000;
 /** Block entries the remembered records may hold in all (~80 B each): a 1 GiB file has 8,192. */
 const deletedBlocksMax = 100_000;
 /**
- * Scans started per turn of the event loop. A small file's scan awaits only I/O done inline, so
- * without a yield a burst of thousands ran as one chain of microtasks: no timer, no socket and no
- * announcement until the last file was hashed, and peers sat idle meanwhile.
+ * How long scans may run before the loop turns. A small file's scan awaits only I/O done inline,
+ * so without a yield a burst of thousands ran as one chain of microtasks: no timer, no socket and
+ * no announcement until the last file was hashed (10,000 files: 1.1-1.8 s), and peers sat idle.
  */
-export const scansPerTurnMax = 32;
+export const scanChainMsMax = 50;
 /** Entries a walk checks between two turns of the event loop: a walk of indexed, unchanged files awaits nothing else. */
-export const walkEntriesPerTurn = 512;
+export const walkEntriesPerTurn = 4096;
 
 export interface ScannerOptions {
   quietPeriodMs: number;
   scansInFlightMax: number;
-  /** Told after every scan, so the puller can re-decide paths that peers also have. */
+  /** Told after every scan through the queue, so the puller can re-decide paths that peers also have. */
   onScanned?: (path: string) => void;
   /**
    * Asked once the initial walk knows which indexed paths vanished while the node was down:
@@ -55,9 +55,9 @@ export class Scanner {
   private readonly scanning = new Set<string>();
   private readonly rescan = new Set<string>();
   private running = 0;
-  private startedThisTurn = 0;
-  private walkedSinceTurn = 0;
+  private turnStartedAtMs: number | null = null;
   private pumpNextTurn = false;
+  private walkedSinceTurn = 0;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
   /** Paths whose last scan failed: reported once, retried until they succeed. */
@@ -206,8 +206,9 @@ export class Scanner {
         seen.delete(path);
         continue;
       }
-      if (state === 'unchanged') this.options.onScanned?.(path);
-      else this.enqueue(path);
+      // Still as indexed: the puller's plans for it stand, so it is not told (re-planning every
+      // path of a peer's index after a walk cost a restart at 100,000 files ~1 CPU s).
+      if (state !== 'unchanged') this.enqueue(path);
       if (entry.type === 'dir') subdirs.push(path);
       // Keep the queue short so memory stays flat on huge trees.
       while (this.queue.size > 256) await this.whenQueueBelow(64);
@@ -260,22 +261,26 @@ export class Scanner {
     }
   }
 
-  /** Counts a scan against this turn's share; past it, the pump resumes on the next turn. */
+  /**
+   * Past `scanChainMsMax` of scans since the loop last turned, the pump waits for the next turn.
+   * Every such turn lets peers' requests and index in mid-scan: the work overlaps, which is the
+   * point, and a cold start's garbage piles higher meanwhile (its peak at 100,000 files rose by a
+   * fifth; BENCHMARKS.md).
+   */
   private mayStartScan(): boolean {
-    if (this.startedThisTurn === 0) {
+    const now = this.ctx.clock.now();
+    if (this.turnStartedAtMs === null) {
+      this.turnStartedAtMs = now;
       setImmediate(() => {
-        this.startedThisTurn = 0;
+        this.turnStartedAtMs = null;
         if (!this.pumpNextTurn) return;
         this.pumpNextTurn = false;
         this.pump();
       });
     }
-    if (this.startedThisTurn >= scansPerTurnMax) {
-      this.pumpNextTurn = true;
-      return false;
-    }
-    this.startedThisTurn++;
-    return true;
+    if (now - this.turnStartedAtMs < scanChainMsMax) return true;
+    this.pumpNextTurn = true;
+    return false;
   }
 
   private notifyIdle(): void {

@@ -7,16 +7,26 @@ import { setTimeout as sleep } from 'node:timers/promises';
 const clockTicks = 100; // USER_HZ on Linux
 
 /** A free loopback TCP port, from the kernel. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
+// The kernel may hand the same free port to two of these calls, since each is released at once:
+// two daemons then fight over it (seen once: a node's HTTP port was its peer's listen port and the
+// run hung). Ports already handed out in this process are skipped.
+const handedOut = new Set();
+
+export async function freePort() {
+  for (;;) {
+    const port = await new Promise((resolve, reject) => {
+      const server = createServer();
+      server.unref();
+      server.on('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const { port } = server.address();
+        server.close(() => resolve(port));
+      });
     });
-  });
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
 
 const live = new Set();
