@@ -57,7 +57,7 @@ export class Scanner {
   private running = 0;
   private turnStartedAtMs: number | null = null;
   private pumpNextTurn = false;
-  private walkedSinceTurn = 0;
+  private walkedSinceYield = 0;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
   /** Paths whose last scan failed: reported once, retried until they succeed. */
@@ -212,8 +212,8 @@ export class Scanner {
       if (entry.type === 'dir') subdirs.push(path);
       // Keep the queue short so memory stays flat on huge trees.
       while (this.queue.size > 256) await this.whenQueueBelow(64);
-      if (++this.walkedSinceTurn >= walkEntriesPerTurn) {
-        this.walkedSinceTurn = 0;
+      if (++this.walkedSinceYield >= walkEntriesPerTurn) {
+        this.walkedSinceYield = 0;
         await new Promise((resolve) => setImmediate(resolve));
       }
     }
