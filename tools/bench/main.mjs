@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GiB, MiB, freeBytes, removeDir, tempDir, writeRandomFile } from './lib/files.mjs';
 import { oursSystem } from './systems/ours.mjs';
@@ -26,7 +26,9 @@ import { deleteTree } from './scenarios/delete.mjs';
 import { report } from './report.mjs';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const mainJs = join(repoRoot, 'apps', 'node', 'dist', 'main.js');
+// BENCH_MAIN_JS runs another build of the daemon (an old commit's bundle, for an A/B comparison).
+const builtMainJs = join(repoRoot, 'apps', 'node', 'dist', 'main.js');
+const mainJs = process.env.BENCH_MAIN_JS ? resolve(process.env.BENCH_MAIN_JS) : builtMainJs;
 const scenarios = { latency, big, small, delta, rename, scale, idle, delete: deleteTree };
 
 function parseArgs(argv) {
@@ -76,7 +78,7 @@ function ensureTools(names) {
 }
 
 function ensureBuild(force) {
-  if (!force && spawnSync('test', ['-f', mainJs]).status === 0) return;
+  if (mainJs !== builtMainJs || (!force && spawnSync('test', ['-f', mainJs]).status === 0)) return;
   log('building apps/node (npx tsup)');
   const result = spawnSync('npx', ['tsup'], { cwd: join(repoRoot, 'apps', 'node'), stdio: ['ignore', 'ignore', 'inherit'] });
   if (result.status !== 0) throw new Error('building apps/node failed');

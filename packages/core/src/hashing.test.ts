@@ -4,7 +4,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { blockSizeFor } from '@sync/protocol';
-import { emptyFileHash, fileHashOf, hashFile } from './hashing';
+import { emptyFileHash, fileHashOf, hashFile, parallelHashMinBytes } from './hashing';
+import type { BlockInfo } from '@sync/protocol';
 import { NodeFileSystem } from './node-file-system';
 
 const fs = new NodeFileSystem();
@@ -54,5 +55,27 @@ describe('hashFile', () => {
     expect(digest.size).toBe(10_000);
     expect(digest.hash).toBe(fileHashOf(digest.blocks));
     expect(digest.blocks.map((block) => block.hash)).toEqual([hex(data)]);
+  });
+
+  it("hands a large file to the filesystem's block hasher, and sizes it by the bytes that hasher read", async () => {
+    const size = parallelHashMinBytes + 5;
+    const blockSize = blockSizeFor(size);
+    const asked: unknown[] = [];
+    const hashing = new (class extends NodeFileSystem {
+      override openRead(): never {
+        throw new Error('read block by block');
+      }
+      override async hashBlocks(path: string, length: number, size: number): Promise<BlockInfo[]> {
+        asked.push([path, length, size]);
+        // As if the file shrank by 3 bytes while it was read.
+        return [{ offset: 0, size: blockSize, hash: 'a'.repeat(64) }, { offset: blockSize, size: 2, hash: 'b'.repeat(64) }];
+      }
+    })();
+    const digest = await hashFile(hashing, '/x/large', size);
+    expect(asked).toEqual([['/x/large', size, blockSize]]);
+    expect(digest.size).toBe(blockSize + 2);
+    expect(digest.hash).toBe(fileHashOf(digest.blocks));
+    // Below the threshold it reads the file itself.
+    await expect(hashFile(hashing, '/x/small', parallelHashMinBytes - 1)).rejects.toThrow('read block by block');
   });
 });

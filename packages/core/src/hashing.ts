@@ -29,6 +29,9 @@ export function fileHashOf(blocks: readonly BlockInfo[]): string {
   return whole.digest('hex');
 }
 
+/** From this size, a file is hashed through the filesystem's `hashBlocks` when it has one. */
+export const parallelHashMinBytes = 64 * 1024 * 1024;
+
 /**
  * Hashes a file block by block in one pass over the disk (see `fileHashOf`). The next block is read
  * while the current one is hashed, so disk and CPU work overlap. A file of one block is read
@@ -38,6 +41,12 @@ export function fileHashOf(blocks: readonly BlockInfo[]): string {
  */
 export async function hashFile(fs: FileSystem, path: string, sizeHint: number): Promise<FileDigest> {
   const blockSize = blockSizeFor(sizeHint);
+  if (fs.hashBlocks && sizeHint >= parallelHashMinBytes) {
+    // Exactly `sizeHint` bytes are read: a file that grew or shrank meanwhile has a new mtime or a
+    // short block (so a size that differs), and the caller looks again.
+    const blocks = await fs.hashBlocks(path, sizeHint, blockSize);
+    return { size: blocks.reduce((sum, block) => sum + block.size, 0), hash: fileHashOf(blocks), blocks };
+  }
   const handle = await fs.openRead(path);
   try {
     if (sizeHint < blockSize) {

@@ -4,6 +4,8 @@ import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { EntryType, FileStat, FileSystem, ReadHandle, WriteHandle } from './ports';
 import { errnoCode } from './errors';
+import { ParallelHasher } from './parallel-hasher';
+import type { BlockInfo } from '@sync/protocol';
 
 function entryType(stat: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean }): EntryType {
   if (stat.isFile()) return 'file';
@@ -14,6 +16,8 @@ function entryType(stat: { isFile(): boolean; isDirectory(): boolean; isSymbolic
 
 /** The real filesystem, through node:fs/promises. Never follows symlinks on its own. */
 export class NodeFileSystem implements FileSystem {
+  private readonly hasher = new ParallelHasher();
+
   /**
    * Synchronous on purpose: the engine stats every path (and its parents) several times per
    * change, and a metadata lookup answered from the kernel's caches costs ~4 µs of CPU inline
@@ -165,6 +169,10 @@ export class NodeFileSystem implements FileSystem {
 
   removeTree(path: string): Promise<void> {
     return fsp.rm(path, { recursive: true, force: true });
+  }
+
+  hashBlocks(path: string, size: number, blockSize: number): Promise<BlockInfo[]> {
+    return this.hasher.hashBlocks(path, size, blockSize);
   }
 }
 

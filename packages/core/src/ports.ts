@@ -1,3 +1,5 @@
+import type { BlockInfo } from '@sync/protocol';
+
 /** The ports the engine needs. Real implementations are the defaults; tests inject fakes. */
 
 export type EntryType = 'file' | 'dir' | 'symlink' | 'other';
@@ -49,6 +51,12 @@ export interface FileSystem {
   writeFileAtomic(path: string, data: Uint8Array): Promise<void>;
   syncDir(path: string): Promise<void>;
   removeTree(path: string): Promise<void>;
+  /**
+   * Optional, for large files: the blocks of a file's first `size` bytes, hashed faster than one
+   * read and hash after another (the Node port uses a second thread). A block read short, because
+   * the file shrank, is returned short. Without it, the engine hashes block by block itself.
+   */
+  hashBlocks?(path: string, size: number, blockSize: number): Promise<BlockInfo[]>;
 }
 
 export interface Clock {

@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { Cluster, waitFor, readTree } from './cluster';
 import { NodeFileSystem } from '../src/node-file-system';
+import { parallelHashMinBytes } from '../src/hashing';
 import type { TransportKind } from './cluster';
 
 const exists = (path: string): Promise<boolean> => lstat(path).then(() => true, () => false);
@@ -12,10 +13,18 @@ const contentOf = (path: string): Promise<string | null> => readFile(path, 'utf8
 const conflictCopies = async (dir: string, sub = ''): Promise<string[]> =>
   (await readdir(join(dir, sub))).filter((name) => name.includes('.sync-conflict-'));
 
-/** Counts the files a node opens to read (hash or send), by absolute path. */
+/** Counts the files a node opens to read (hash or send), by absolute path, and the ones it hashes on two threads. */
 class CountingFileSystem extends NodeFileSystem {
-  constructor(private readonly reads: Map<string, number>) {
+  constructor(
+    private readonly reads: Map<string, number>,
+    private readonly hashed: string[] = [],
+  ) {
     super();
+  }
+
+  override hashBlocks(path: string, size: number, blockSize: number): ReturnType<NodeFileSystem['hashBlocks']> {
+    this.hashed.push(path);
+    return super.hashBlocks(path, size, blockSize);
   }
 
   override openRead(path: string): ReturnType<NodeFileSystem['openRead']> {
@@ -455,6 +464,23 @@ describe('engine over real WebSockets', () => {
     await writeFile(join(a!.dir, 'big.bin'), data);
     await waitFor(async () => (await readFile(join(b!.dir, 'big.bin'))).equals(data), 'the edit');
     expect(b!.node.status().bytesReceived - before).toBeLessThanOrEqual(2 * 128 * 1024);
+  });
+
+  it('hashes a file of 64 MiB or more through the two-thread hasher, and it arrives intact; an edit sends only its blocks', async () => {
+    const hashed: string[] = [];
+    const a = await cluster.add('a', { fileSystem: new CountingFileSystem(new Map(), hashed) });
+    const b = await cluster.add('b', { peers: ['a'] });
+    const data = randomBytes(parallelHashMinBytes + 1000);
+    await writeFile(join(a.dir, 'huge.bin'), data);
+    await waitFor(async () => (await readFile(join(b.dir, 'huge.bin')).catch(() => null))?.equals(data) ?? false, 'the huge file', 60_000);
+    expect(hashed).toEqual([join(a.dir, 'huge.bin')]);
+    const before = b.node.status().bytesReceived;
+    randomBytes(1000).copy(data, 40 * 1024 * 1024);
+    await writeFile(join(a.dir, 'huge.bin'), data);
+    await waitFor(async () => (await readFile(join(b.dir, 'huge.bin'))).equals(data), 'the edit', 60_000);
+    expect(hashed.length).toBeGreaterThanOrEqual(2);
+    // 64 MiB files have 128 KiB blocks: the edit spans at most two.
+    expect(b.node.status().bytesReceived - before).toBeLessThanOrEqual(2 * 128 * 1024);
   });
 
   it('crosses a chain: a–b–c with no a–c link', async () => {
