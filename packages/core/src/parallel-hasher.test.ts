@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ParallelHasher } from './parallel-hasher';
@@ -65,10 +65,14 @@ describe('ParallelHasher', () => {
     expect(await hashing).toEqual(expectedBlocks(data));
   });
 
+  it('rejects a file that is not there', async () => {
+    hasher = new ParallelHasher();
+    await expect(hasher.hashBlocks(join(dir, 'missing'), 10 * blockSize, blockSize)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
   it('refuses a symlink, as every read of the engine does', async () => {
     hasher = new ParallelHasher();
     await writeFile(join(dir, 'target'), randomBytes(blockSize));
-    const { symlink } = await import('node:fs/promises');
     await symlink(join(dir, 'target'), join(dir, 'link'));
     await expect(hasher.hashBlocks(join(dir, 'link'), blockSize, blockSize)).rejects.toMatchObject({ code: 'ELOOP' });
   });

@@ -98,8 +98,11 @@ export class ParallelHasher {
       else await workerDone;
       if (blocks.includes(undefined)) await workerDone;
       // Whatever the worker claimed but could not finish (it died, or saw another file) is done here.
-      for (let block = 0; block < blockCount; block++) blocks[block] ??= await hashBlock(fd, size, blockSize, block, Buffer.allocUnsafe(blockSize));
+      const buffer = Buffer.allocUnsafe(blockSize);
+      for (let block = 0; block < blockCount; block++) blocks[block] ??= await hashBlock(fd, size, blockSize, block, buffer);
     } finally {
+      // On an error here, the worker stops at its next claim instead of hashing the rest for nobody.
+      Atomics.store(claims, 0, chunkCount);
       closeSync(fd);
     }
     return blocks as BlockInfo[];
