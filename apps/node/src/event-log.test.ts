@@ -13,7 +13,8 @@ function setup(level: LogLevel = 'info') {
   const synced: unknown[] = [];
   let now = 100_000;
   const progress = new ProgressLog(logger, { now: () => now });
-  const detach = attachEventLog(node, { logger, onSynced: (event) => synced.push(event), progress });
+  const hashing = new ProgressLog(logger, { now: () => now, message: 'hashing progress' });
+  const detach = attachEventLog(node, { logger, onSynced: (event) => synced.push(event), progress, hashing });
   return { node, lines, synced, detach, advance: (ms: number) => (now += ms), at: () => now };
 }
 
@@ -63,6 +64,21 @@ describe('attachEventLog', () => {
     node.emit('file-synced', { path: 'big.iso', op: 'add', type: 'file', bytes: 100, fromPeer: 'n', durationMs: 1800 });
     node.emit('progress', { path: 'big.iso', bytesDone: 10, bytesTotal: 100, startedAtMs: at() - 2000 });
     expect(lines.map((line) => line.msg)).toEqual(['transfer progress', 'synced', 'transfer progress']);
+  });
+
+  it('logs a long hash of a local file as hashing progress, apart from transfers of the same path', () => {
+    const { node, lines, at, advance } = setup();
+    const startedAtMs = at() - 1200;
+    node.emit('hash-progress', { path: 'big.iso', bytesDone: 30, bytesTotal: 100, startedAtMs });
+    node.emit('progress', { path: 'big.iso', bytesDone: 40, bytesTotal: 100, startedAtMs });
+    advance(1000);
+    node.emit('hash-progress', { path: 'big.iso', bytesDone: 100, bytesTotal: 100, startedAtMs });
+    node.emit('hash-progress', { path: 'big.iso', bytesDone: 20, bytesTotal: 100, startedAtMs: at() - 3000 });
+    expect(lines.map((line) => [line.msg, line.percent])).toEqual([
+      ['hashing progress', 30],
+      ['transfer progress', 40],
+      ['hashing progress', 20],
+    ]);
   });
 
   it('logs local changes and steps only at debug', () => {

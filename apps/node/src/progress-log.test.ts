@@ -37,6 +37,14 @@ describe('ProgressLog', () => {
     expect(lines.map((line) => line.fields?.path)).toEqual(['a', 'b']);
   });
 
+  it('says what it was made to say', () => {
+    const lines: string[] = [];
+    const record = (message: string): void => void lines.push(message);
+    const log = new ProgressLog({ debug: record, info: record, warn: record, error: record }, { now: () => 10_000, message: 'hashing progress' });
+    log.onProgress({ path: 'big.bin', bytesDone: 1, bytesTotal: 2, startedAtMs: 0 });
+    expect(lines).toEqual(['hashing progress']);
+  });
+
   it('does not log a finished transfer and forgets it when done', () => {
     const { log, lines, at } = setup();
     log.onProgress({ path: 'a', bytesDone: 2, bytesTotal: 2, startedAtMs: at() - 5000 });
@@ -44,6 +52,10 @@ describe('ProgressLog', () => {
     log.onProgress({ path: 'a', bytesDone: 1, bytesTotal: 2, startedAtMs: at() - 5000 });
     expect(log.tracked).toBe(1);
     log.onDone('a');
+    expect(log.tracked).toBe(0);
+    // A last event saying all is done forgets it too (hashes end with one; transfers with 'file-synced').
+    log.onProgress({ path: 'b', bytesDone: 1, bytesTotal: 2, startedAtMs: at() - 5000 });
+    log.onProgress({ path: 'b', bytesDone: 2, bytesTotal: 2, startedAtMs: at() - 5000 });
     expect(log.tracked).toBe(0);
   });
 

@@ -13,18 +13,21 @@ export interface ProgressLogOptions {
   quietMs?: number;
   /** At most one progress line per transfer per interval. */
   intervalMs?: number;
+  /** What each line says ('transfer progress'; 'hashing progress' for the engine's 'hash-progress'). */
+  message?: string;
   now?: () => number;
 }
 
 /** Transfers tracked at once; beyond it the oldest are forgotten (a failed transfer never reports done). */
 const trackedTransfersMax = 1024;
 
-/** Turns the engine's frequent 'progress' events into an occasional line for long transfers. */
+/** Turns the engine's frequent progress events into an occasional line for long transfers (or hashes). */
 export class ProgressLog {
   private readonly lastLoggedAtMs = new Map<string, number>();
   private readonly quietMs: number;
   private readonly intervalMs: number;
   private readonly now: () => number;
+  private readonly message: string;
 
   constructor(
     private readonly logger: Logger,
@@ -33,17 +36,19 @@ export class ProgressLog {
     this.quietMs = options.quietMs ?? 1000;
     this.intervalMs = options.intervalMs ?? 1000;
     this.now = options.now ?? Date.now;
+    this.message = options.message ?? 'transfer progress';
   }
 
   onProgress(event: ProgressEvent): void {
     const now = this.now();
     const elapsedMs = now - event.startedAtMs;
-    if (elapsedMs < this.quietMs || event.bytesDone >= event.bytesTotal) return;
+    if (event.bytesDone >= event.bytesTotal) return this.onDone(event.path);
+    if (elapsedMs < this.quietMs) return;
     const last = this.lastLoggedAtMs.get(event.path);
     if (last !== undefined && now - last < this.intervalMs) return;
     this.remember(event.path, now);
     const percent = event.bytesTotal > 0 ? Math.floor((event.bytesDone / event.bytesTotal) * 100) : 0;
-    this.logger.info('transfer progress', {
+    this.logger.info(this.message, {
       path: event.path,
       done: formatBytes(event.bytesDone),
       total: formatBytes(event.bytesTotal),

@@ -36,8 +36,10 @@ describe('hashFile', () => {
     const blockSize = blockSizeFor(3 * 128 * 1024 + 1000);
     const data = randomBytes(3 * blockSize + 1000);
     await writeFile(join(dir, 'large'), data);
-    const digest = await hashFile(fs, join(dir, 'large'), data.length);
+    const progress: number[] = [];
+    const digest = await hashFile(fs, join(dir, 'large'), data.length, (bytesDone) => progress.push(bytesDone));
     expect(digest.size).toBe(data.length);
+    expect(progress).toEqual([blockSize, 2 * blockSize, 3 * blockSize, data.length]);
     const blockHashes = Buffer.concat(digest.blocks.map((block) => Buffer.from(block.hash, 'hex')));
     expect(digest.hash).toBe(hex(blockHashes));
     expect(digest.blocks).toEqual(

@@ -39,12 +39,13 @@ export const parallelHashMinBytes = 64 * 1024 * 1024;
  * (Block hashes on the libuv pool through WebCrypto were tried: on two busy cores they delay
  * the pool's file reads and writes and made a 1 GiB sync 35% slower.)
  */
-export async function hashFile(fs: FileSystem, path: string, sizeHint: number): Promise<FileDigest> {
+export async function hashFile(fs: FileSystem, path: string, sizeHint: number, onProgress?: (bytesDone: number) => void): Promise<FileDigest> {
   const blockSize = blockSizeFor(sizeHint);
   if (fs.hashBlocks && sizeHint >= parallelHashMinBytes) {
     // Exactly `sizeHint` bytes are read: a file that grew or shrank meanwhile has a new mtime or a
     // short block (so a size that differs), and the caller looks again.
-    const blocks = await fs.hashBlocks(path, sizeHint, blockSize);
+    let bytesDone = 0;
+    const blocks = await fs.hashBlocks(path, sizeHint, blockSize, onProgress && ((bytes) => onProgress((bytesDone += bytes))));
     return { size: blocks.reduce((sum, block) => sum + block.size, 0), hash: fileHashOf(blocks), blocks };
   }
   const handle = await fs.openRead(path);
@@ -73,6 +74,7 @@ export async function hashFile(fs: FileSystem, path: string, sizeHint: number): 
       pending = length < blockSize ? Promise.resolve(0) : readFull(handle, buffers[0]!, offset + length);
       blocks.push({ offset, size: length, hash: sha256(current) });
       offset += length;
+      onProgress?.(offset);
     }
     // A file that grew past the size hint would have a different block size: the caller re-checks size.
     return { size: offset, hash: fileHashOf(blocks), blocks };

@@ -1,6 +1,6 @@
 export { createSyncNode, defaultEngineLimits } from './sync-node';
 export type { SyncNode, SyncNodeOptions, SyncStatus, PeerStatus, EngineLimits, WatcherFactoryOptions } from './sync-node';
-export type { SyncEvents, SyncStep, FileSyncedEvent, ChangeOp } from './events';
+export type { SyncEvents, SyncStep, FileSyncedEvent, ChangeOp, ProgressEvent } from './events';
 export { SyncError, isSyncError } from './errors';
 export type { SyncErrorCode } from './errors';
 export type { Clock, FileSystem, FileStat, EntryType, ReadHandle, WriteHandle, Logger, Random } from './ports';

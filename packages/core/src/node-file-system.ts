@@ -171,8 +171,8 @@ export class NodeFileSystem implements FileSystem {
     return fsp.rm(path, { recursive: true, force: true });
   }
 
-  hashBlocks(path: string, size: number, blockSize: number): Promise<BlockInfo[]> {
-    return this.hasher.hashBlocks(path, size, blockSize);
+  hashBlocks(path: string, size: number, blockSize: number, onBlock?: (bytes: number) => void): Promise<BlockInfo[]> {
+    return this.hasher.hashBlocks(path, size, blockSize, onBlock);
   }
 }
 

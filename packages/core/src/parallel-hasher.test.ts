@@ -37,11 +37,14 @@ describe('ParallelHasher', () => {
     expect(await hasher.hashBlocks(join(dir, 'f'), data.length, blockSize)).toEqual(expectedBlocks(data));
   });
 
-  it('gets the same blocks when the worker hashes every chunk', async () => {
+  it('gets the same blocks when the worker hashes every chunk, and tells of each', async () => {
     hasher = new ParallelHasher({ hashOnMainThread: false });
     const data = randomBytes(77 * blockSize + 5);
     await writeFile(join(dir, 'f'), data);
-    expect(await hasher.hashBlocks(join(dir, 'f'), data.length, blockSize)).toEqual(expectedBlocks(data));
+    const told: number[] = [];
+    expect(await hasher.hashBlocks(join(dir, 'f'), data.length, blockSize, (bytes) => told.push(bytes))).toEqual(expectedBlocks(data));
+    expect(told).toHaveLength(78);
+    expect(told.reduce((sum, bytes) => sum + bytes, 0)).toBe(data.length);
   });
 
   it('returns short blocks for a file that shrank, so the sizes no longer add up', async () => {
@@ -60,9 +63,11 @@ describe('ParallelHasher', () => {
     hasher = new ParallelHasher({ hashOnMainThread: false });
     const data = randomBytes(2000 * blockSize);
     await writeFile(join(dir, 'f'), data);
-    const hashing = hasher.hashBlocks(join(dir, 'f'), data.length, blockSize);
+    let told = 0;
+    const hashing = hasher.hashBlocks(join(dir, 'f'), data.length, blockSize, (bytes) => (told += bytes));
     hasher.close();
     expect(await hashing).toEqual(expectedBlocks(data));
+    expect(told).toBe(data.length);
   });
 
   it('rejects a file that is not there', async () => {

@@ -56,6 +56,7 @@ interface WorkerChunk {
 interface Job {
   blocks: (BlockInfo | undefined)[];
   blockSize: number;
+  onBlock(bytes: number): void;
   finish(): void;
 }
 
@@ -86,20 +87,25 @@ export class ParallelHasher {
   }
 
   /** Block hashes of the first `size` bytes; a block read short (the file shrank) is returned short. */
-  async hashBlocks(path: string, size: number, blockSize: number): Promise<BlockInfo[]> {
+  async hashBlocks(path: string, size: number, blockSize: number, onBlock: (bytes: number) => void = () => {}): Promise<BlockInfo[]> {
     const blockCount = Math.ceil(size / blockSize);
     const chunkCount = Math.ceil(blockCount / chunkBlocks);
     const claims = new Int32Array(new SharedArrayBuffer(4));
     const blocks: (BlockInfo | undefined)[] = new Array<BlockInfo | undefined>(blockCount);
     const fd = openSync(path, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
     try {
-      const workerDone = this.startJob({ path, size, blockSize, claims, ino: fstatSync(fd).ino }, blocks);
-      if (this.hashOnMainThread) await hashClaimedChunks(fd, size, blockSize, claims, chunkCount, blocks);
+      const workerDone = this.startJob({ path, size, blockSize, claims, ino: fstatSync(fd).ino }, blocks, onBlock);
+      if (this.hashOnMainThread) await hashClaimedChunks(fd, size, blockSize, claims, chunkCount, blocks, onBlock);
       else await workerDone;
       if (blocks.includes(undefined)) await workerDone;
       // Whatever the worker claimed but could not finish (it died, or saw another file) is done here.
       const buffer = Buffer.allocUnsafe(blockSize);
-      for (let block = 0; block < blockCount; block++) blocks[block] ??= await hashBlock(fd, size, blockSize, block, buffer);
+      for (let block = 0; block < blockCount; block++) {
+        if (blocks[block]) continue;
+        const hashed = await hashBlock(fd, size, blockSize, block, buffer);
+        blocks[block] = hashed;
+        onBlock(hashed.size);
+      }
     } finally {
       // On an error here, the worker stops at its next claim instead of hashing the rest for nobody.
       Atomics.store(claims, 0, chunkCount);
@@ -117,7 +123,11 @@ export class ParallelHasher {
     void worker?.terminate();
   }
 
-  private startJob(job: { path: string; size: number; blockSize: number; claims: Int32Array; ino: number }, blocks: (BlockInfo | undefined)[]): Promise<void> {
+  private startJob(
+    job: { path: string; size: number; blockSize: number; claims: Int32Array; ino: number },
+    blocks: (BlockInfo | undefined)[],
+    onBlock: (bytes: number) => void,
+  ): Promise<void> {
     const id = this.nextJobId++;
     return new Promise<void>((resolve) => {
       const finish = (): void => {
@@ -125,7 +135,7 @@ export class ParallelHasher {
         if (this.jobs.size === 0) this.armIdleTimer();
         resolve();
       };
-      this.jobs.set(id, { blocks, blockSize: job.blockSize, finish });
+      this.jobs.set(id, { blocks, blockSize: job.blockSize, onBlock, finish });
       const worker = this.ensureWorker();
       if (!worker) return finish();
       this.clearIdleTimer();
@@ -161,6 +171,7 @@ export class ParallelHasher {
     const first = message.chunk * chunkBlocks;
     message.blocks.forEach((block, i) => {
       job.blocks[first + i] = { offset: (first + i) * job.blockSize, size: block.size, hash: block.hash };
+      job.onBlock(block.size);
     });
   }
 
@@ -177,7 +188,15 @@ export class ParallelHasher {
 }
 
 /** The main thread's share: claims chunks until none are left, reading each next block while hashing the current one. */
-async function hashClaimedChunks(fd: number, size: number, blockSize: number, claims: Int32Array, chunkCount: number, blocks: (BlockInfo | undefined)[]): Promise<void> {
+async function hashClaimedChunks(
+  fd: number,
+  size: number,
+  blockSize: number,
+  claims: Int32Array,
+  chunkCount: number,
+  blocks: (BlockInfo | undefined)[],
+  onBlock: (bytes: number) => void,
+): Promise<void> {
   let chunkEnd = 0;
   let next = 0;
   const claimNext = (): number | null => {
@@ -198,6 +217,7 @@ async function hashClaimedChunks(fd: number, size: number, blockSize: number, cl
     const following = claimNext();
     pending = following === null ? null : readBlock(fd, size, blockSize, following, buffers[0]!);
     blocks[current] = { offset: current * blockSize, size: data.byteLength, hash: sha256(data) };
+    onBlock(data.byteLength);
     current = following;
   }
 }

@@ -55,8 +55,9 @@ export interface FileSystem {
    * Optional, for large files: the blocks of a file's first `size` bytes, hashed faster than one
    * read and hash after another (the Node port uses a second thread). A block read short, because
    * the file shrank, is returned short. Without it, the engine hashes block by block itself.
+   * `onBlock` is told the size of each block as it is hashed, in any order.
    */
-  hashBlocks?(path: string, size: number, blockSize: number): Promise<BlockInfo[]>;
+  hashBlocks?(path: string, size: number, blockSize: number, onBlock?: (bytes: number) => void): Promise<BlockInfo[]>;
 }
 
 export interface Clock {

@@ -11,10 +11,11 @@ import { Scanner, scanChainMsMax, walkEntriesPerTurn } from './scanner';
 import { ManualClock, MemoryFileSystem, SeededRandom } from './testing/index';
 
 // The scanner with a filesystem whose every call resolves at once, as small files' I/O does inline.
-function scannerOn(memory: MemoryFileSystem, clock = new ManualClock()): { scanner: Scanner; index: LocalIndex } {
+function scannerOn(memory: MemoryFileSystem, clock = new ManualClock()): { scanner: Scanner; index: LocalIndex; events: Emitter<SyncEvents> } {
   const fs = memory.mount();
   const index = new LocalIndex(new Map(), { append() {} } as unknown as IndexJournal, 'idx-00000001');
   const ignoreRules = IgnoreRules.fromText('');
+  const events = new Emitter<SyncEvents>();
   const ctx: EngineContext = {
     nodeId: 'n1',
     fs,
@@ -23,7 +24,7 @@ function scannerOn(memory: MemoryFileSystem, clock = new ManualClock()): { scann
     clock,
     random: new SeededRandom(1),
     logger: silentLogger,
-    events: new Emitter<SyncEvents>(),
+    events,
     conflictPolicy: 'keep-both',
     counters: { bytesReceived: 0, bytesSent: 0, bytesReused: 0, blocksRequested: 0, filesSynced: 0, conflicts: 0, errors: 0 },
     busy: new Set(),
@@ -31,7 +32,7 @@ function scannerOn(memory: MemoryFileSystem, clock = new ManualClock()): { scann
     ignoreRules,
     isIgnored: (path, isDirectory) => ignoreRules.isIgnored(path, isDirectory),
   };
-  return { scanner: new Scanner(ctx, { quietPeriodMs: 0, scansInFlightMax: 4 }), index };
+  return { scanner: new Scanner(ctx, { quietPeriodMs: 0, scansInFlightMax: 4, progressIntervalMs: 250 }), index, events };
 }
 
 /** `files` files, 64 to a directory (the memory filesystem slows down on huge directories). */
@@ -83,5 +84,32 @@ describe('Scanner', () => {
     await walk;
     // Nothing changed, so nothing was published.
     expect(index.sequence).toBe(sequence);
+  });
+
+  it('reports a hash that outlasts the progress interval as it goes and when it ends, and a quick one not at all', async () => {
+    const memory = new MemoryFileSystem();
+    memory.userMkdirp('/state');
+    memory.userMkdirp('/data');
+    const bigBytes = 5 * 128 * 1024;
+    memory.userWrite('/data/big', new Uint8Array(bigBytes).fill(7));
+    memory.userWrite('/data/small', new TextEncoder().encode('small'));
+    // Every look at the clock is 100 ms later: the five blocks take longer than the 250 ms interval.
+    const clock = new ManualClock();
+    let elapsedMs = 0;
+    clock.now = () => (elapsedMs += 100);
+    const { scanner, index, events } = scannerOn(memory, clock);
+    const seen: [string, number, number][] = [];
+    events.on('hash-progress', (event) => seen.push([event.path, event.bytesDone, event.bytesTotal]));
+    scanner.enqueue('big');
+    scanner.enqueue('small');
+    await scanner.whenIdle();
+    expect(index.get('big')?.size).toBe(bigBytes);
+    expect(index.get('small')?.size).toBe(5);
+    expect(seen.every(([path, , total]) => path === 'big' && total === bigBytes)).toBe(true);
+    const done = seen.map(([, bytesDone]) => bytesDone);
+    expect(done.length).toBeGreaterThanOrEqual(2);
+    expect(done.some((bytes) => bytes < bigBytes)).toBe(true);
+    expect(done.at(-1)).toBe(bigBytes);
+    expect([...done].sort((a, b) => a - b)).toEqual(done);
   });
 });

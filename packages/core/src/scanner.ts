@@ -35,6 +35,8 @@ export interface ScannerOptions {
   holdDeletes?: (vanished: readonly string[], live: number) => string | null;
   /** A path that could not be read (permission denied, locked, I/O error) is tried again after this. */
   retryDelayMs?: number;
+  /** A hash that takes longer than this is reported ('hash-progress') this often. */
+  progressIntervalMs?: number;
 }
 
 export interface HeldDeletes {
@@ -382,11 +384,30 @@ export class Scanner {
     this.publish(path, before, { type: 'symlink', size: 0, mtimeMs: stat.mtimeMs, mode: 0o777, hash: '', blocks: [], target }, stat);
   }
 
+  /**
+   * Peers hear of a file only once it is hashed, which takes seconds for a large one: that wait is
+   * reported every `progressIntervalMs` once it has lasted that long, and once more when it is over.
+   */
+  private hashProgress(path: string, bytesTotal: number): (bytesDone: number) => void {
+    const intervalMs = this.options.progressIntervalMs ?? 250;
+    const startedAtMs = this.ctx.clock.now();
+    let lastReportMs = startedAtMs;
+    let reported = false;
+    return (bytesDone) => {
+      const now = this.ctx.clock.now();
+      const due = bytesDone >= bytesTotal ? reported : now - lastReportMs >= intervalMs;
+      if (!due) return;
+      lastReportMs = now;
+      reported = true;
+      this.ctx.events.emit('hash-progress', { path, bytesDone, bytesTotal, startedAtMs });
+    };
+  }
+
   private async scanFile(path: string, stat: FileStat, before: LocalRecord | undefined): Promise<void> {
     const wasFile = isLive(before) && before.type === 'file';
     if (wasFile && isAsIndexed(before, stat)) return;
     const moved = wasFile ? null : await this.movedHere(path, stat);
-    const digest = moved?.digest ?? (await hashFile(this.ctx.fs, this.ctx.folder.abs(path), stat.size));
+    const digest = moved?.digest ?? (await hashFile(this.ctx.fs, this.ctx.folder.abs(path), stat.size, this.hashProgress(path, stat.size)));
     // The old path's delete is made durable now and announced with the new path (below), so a
     // peer sees both in one batch and can rename its copy instead of copying it.
     if (moved?.from) await this.syncNearestDir(moved.from.path);

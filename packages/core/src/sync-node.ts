@@ -297,6 +297,7 @@ class Engine implements SyncNode {
       holdDeletes: (vanished, live) => this.holdDeletesReason(vanished.length, live),
       retryDelayMs: this.limits.retryDelayMs,
       quietPeriodMs: this.limits.quietPeriodMs,
+      progressIntervalMs: this.limits.progressIntervalMs,
       scansInFlightMax: this.limits.scansInFlightMax,
       onScanned: (path) => {
         if (peers && peers.recordsFor(path).length > 0) puller?.markDirty([path]);
