@@ -1,7 +1,7 @@
 import { closeSync, constants as fsConstants, fstatSync, openSync, read } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { BlockInfo } from '@sync/protocol';
-import { sha256 } from './hashing';
+import { readFull, sha256 } from './hashing';
 
 /** Blocks claimed at a time: few enough messages, small enough that neither thread waits long for the other. */
 const chunkBlocks = 8;
@@ -230,11 +230,13 @@ async function hashBlock(fd: number, size: number, blockSize: number, block: num
 /** The block's bytes, read on the libuv pool; shorter than the block when the file ends early. */
 async function readBlock(fd: number, size: number, blockSize: number, block: number, buffer: Buffer): Promise<Buffer> {
   const offset = block * blockSize;
-  const want = Math.min(blockSize, size - offset);
-  let filled = 0;
-  for (;;) {
-    const got = await new Promise<number>((resolve, reject) => read(fd, buffer, filled, want - filled, offset + filled, (error, bytes) => (error ? reject(error) : resolve(bytes))));
-    filled += got;
-    if (got === 0 || filled === want) return buffer.subarray(0, filled);
-  }
+  const filled = await readFull(poolReader(fd), buffer.subarray(0, Math.min(blockSize, size - offset)), offset);
+  return buffer.subarray(0, filled);
+}
+
+function poolReader(fd: number): { read(buffer: Uint8Array, position: number): Promise<number> } {
+  return {
+    read: (buffer, position) =>
+      new Promise((resolve, reject) => read(fd, buffer, 0, buffer.byteLength, position, (error, bytes) => (error ? reject(error) : resolve(bytes)))),
+  };
 }
