@@ -29,6 +29,9 @@ const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 // BENCH_MAIN_JS runs another build of the daemon (an old commit's bundle, for an A/B comparison).
 const builtMainJs = join(repoRoot, 'apps', 'node', 'dist', 'main.js');
 const mainJs = process.env.BENCH_MAIN_JS ? resolve(process.env.BENCH_MAIN_JS) : builtMainJs;
+// BENCH_NODE runs our daemons under another Node binary (the image's Node 24, say); rivals and the
+// suite itself are unaffected.
+const daemonNode = process.env.BENCH_NODE ? resolve(process.env.BENCH_NODE) : process.execPath;
 const scenarios = { latency, big, small, delta, rename, scale, idle, delete: deleteTree };
 
 function parseArgs(argv) {
@@ -92,7 +95,7 @@ function version(command, args, pattern) {
 async function main() {
   const options = parseArgs(process.argv.slice(2));
   const systems = {
-    ours: oursSystem(mainJs),
+    ours: oursSystem(mainJs, daemonNode),
     rsync: rsyncSystem({ fsync: false }),
     'rsync-fsync': rsyncSystem({ fsync: true }),
     syncthing: syncthingSystem({ watcherDelayS: 10 }),
@@ -177,6 +180,7 @@ async function main() {
     cpu: cpus()[0]?.model ?? null,
     memGiB: Math.round(totalmem() / GiB),
     node: process.version,
+    daemonNode: daemonNode === process.execPath ? process.version : version(daemonNode, ['--version'], /(v\S+)/),
     rsync: version('rsync', ['--version'], /version\s+(\S+)/),
     syncthing: version('syncthing', ['--version'], /syncthing (v\S+)/),
   };

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ProcWatch, freePort, getJson, startDaemon, tcpBytes, waitFor } from '../lib/proc.mjs';
 import { DaemonCluster } from '../lib/daemon-cluster.mjs';
 
-export function oursSystem(mainJs) {
+export function oursSystem(mainJs, nodeBinary = process.execPath) {
   return {
     name: 'ours',
     live: true,
@@ -19,7 +19,7 @@ export function oursSystem(mainJs) {
         mkdirSync(dir, { recursive: true });
         nodes.push({ dir, listen: await freePort(), http: await freePort(), log: join(root, `ours-n${i}.log`) });
       }
-      const cluster = new OursCluster(mainJs, nodes, secretFile, options);
+      const cluster = new OursCluster(mainJs, nodeBinary, nodes, secretFile, options);
       await cluster.startAll();
       return cluster;
     },
@@ -27,9 +27,10 @@ export function oursSystem(mainJs) {
 }
 
 class OursCluster extends DaemonCluster {
-  constructor(mainJs, nodes, secretFile, options) {
+  constructor(mainJs, nodeBinary, nodes, secretFile, options) {
     super();
     this.mainJs = mainJs;
+    this.nodeBinary = nodeBinary;
     this.nodes = nodes;
     this.secretFile = secretFile;
     this.options = options;
@@ -59,7 +60,7 @@ class OursCluster extends DaemonCluster {
     node.startedAt = performance.now();
     // Run as the image runs it (docker/Dockerfile): libuv's pool at 16 threads unless set.
     const env = { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16' };
-    node.child = startDaemon(process.execPath, this.args(i), { logFile: node.log, cwd: node.dir, env });
+    node.child = startDaemon(this.nodeBinary, this.args(i), { logFile: node.log, cwd: node.dir, env });
     node.watch = new ProcWatch(node.child.pid);
   }
 
