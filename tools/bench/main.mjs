@@ -180,7 +180,7 @@ async function main() {
     cpu: cpus()[0]?.model ?? null,
     memGiB: Math.round(totalmem() / GiB),
     node: process.version,
-    daemonNode: daemonNode === process.execPath ? process.version : version(daemonNode, ['--version'], /(v\S+)/),
+    daemonNode: version(daemonNode, ['--version'], /(v\S+)/),
     rsync: version('rsync', ['--version'], /version\s+(\S+)/),
     syncthing: version('syncthing', ['--version'], /syncthing (v\S+)/),
   };
