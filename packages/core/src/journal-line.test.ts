@@ -3,6 +3,8 @@ import { blockSizeFor, packBlocks } from '@sync/protocol';
 import { decodeJournalLine, encodeJournalLine } from './journal-line';
 import { fileHashOf } from './hashing';
 import type { LocalRecord } from './record';
+import { localRecord } from './record';
+import { sameHiddenClass } from './testing/hidden-class';
 
 const hash = (char: string): string => char.repeat(64);
 
@@ -76,5 +78,13 @@ describe('journal lines', () => {
     expect(decodeJournalLine('[1,2]')).toBeNull();
     expect(decodeJournalLine('null')).toBeNull();
     expect(() => decodeJournalLine('{"path":')).toThrow();
+  });
+});
+
+describe('decodeJournalLine, the shape of what it builds', () => {
+  it('gives replayed records the hidden class of the records the index publishes (one class for all)', () => {
+    const replayed = [small, largeFile()].map((record) => decodeJournalLine(encodeJournalLine(record))!);
+    const published = localRecord(small, small.sequence, small.disk);
+    for (const record of replayed) expect(sameHiddenClass(record, published)).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import type { LocalRecord } from './record';
-import { isLive, parentPath } from './record';
+import { isLive, localRecord, parentPath } from './record';
 import type { IndexJournal } from './journal';
 
 /** Where a block's bytes can be read locally. */
@@ -103,7 +103,7 @@ export class LocalIndex {
 
   /** Stores a new version: it gets the next sequence and is announced to peers. */
   publish(record: Omit<LocalRecord, 'sequence'>): LocalRecord {
-    const stored: LocalRecord = { ...record, sequence: ++this.sequenceCounter };
+    const stored = localRecord(record, ++this.sequenceCounter, record.disk);
     this.store(stored);
     this.logSequences.push(stored.sequence);
     this.logPaths.push(stored.path);
@@ -116,7 +116,7 @@ export class LocalIndex {
   updateFingerprint(path: string, disk: LocalRecord['disk']): void {
     const current = this.records.get(path);
     if (!current) return;
-    this.store({ ...current, disk });
+    this.store(localRecord(current, current.sequence, disk));
   }
 
   /** Records published after `sequence`, oldest first. */

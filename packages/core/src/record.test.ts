@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FileRecord } from '@sync/protocol';
-import { sharingLocal } from './record';
+import { localRecord, sharingLocal, toWire } from './record';
+import { sameHiddenClass } from './testing/hidden-class';
 import type { LocalRecord } from './record';
 
 // Built fresh each call: equal values in distinct objects and strings, as a decoded frame holds them.
@@ -23,8 +24,11 @@ const record = (overrides: Partial<FileRecord> = {}): FileRecord => {
   };
 };
 
+const localOf = (): LocalRecord => ({ ...record(), sequence: 3, disk: { size: 3, mtimeMs: 1, ino: 9 } });
+const fields = ['path', 'type', 'size', 'mtimeMs', 'mode', 'hash', 'blocks', 'target', 'deleted', 'version', 'modifiedBy', 'sequence'];
+
 describe('sharingLocal', () => {
-  const local: LocalRecord = { ...record(), sequence: 3, disk: { size: 3, mtimeMs: 1, ino: 9 } };
+  const local = localOf();
 
   it('gives a peer record of the same content the local path, hash, block list and version, keeping its own sequence', () => {
     const remote = record();
@@ -34,7 +38,8 @@ describe('sharingLocal', () => {
     expect(shared.blocks).toBe(local.blocks);
     expect(shared.version).toBe(local.version);
     expect(shared.sequence).toBe(7);
-    expect(shared).not.toHaveProperty('disk');
+    // The local disk fingerprint says nothing of the peer's disk.
+    expect((shared as LocalRecord).disk).toBeUndefined();
   });
 
   it('keeps the peer its own content when it differs, and shares only what is equal', () => {
@@ -61,8 +66,27 @@ describe('sharingLocal', () => {
     expect(sharingLocal(remote, local).blocks).toBe(remote.blocks);
   });
 
-  it('returns the peer record itself when this node has no record of the path', () => {
+  it('returns the peer record as it is when this node has no record of the path', () => {
     const remote = record();
-    expect(sharingLocal(remote, undefined)).toBe(remote);
+    expect(sharingLocal(remote, undefined)).toEqual(remote);
+  });
+
+  it('gives every peer record one hidden class, whichever fields it shares and however it was made', () => {
+    const first = sharingLocal(record(), local);
+    const others = [sharingLocal(record({ hash: hashOf('b') }), local), sharingLocal({ ...record(), sequence: 8 }, undefined), sharingLocal(record({ target: 'x' }), undefined)];
+    for (const other of others) expect(sameHiddenClass(first, other)).toBe(true);
+  });
+});
+
+describe('localRecord', () => {
+  it('keeps only a record\'s own fields and its disk fingerprint, which never reaches the wire', () => {
+    const extra = { ...localOf(), extra: 1 };
+    expect(Object.keys(localRecord(extra, 1, undefined)).sort()).toEqual([...fields, 'disk'].sort());
+    expect(Object.keys(toWire(localRecord(extra, 1, undefined))).sort()).toEqual([...fields].sort());
+  });
+
+  it('gives records made from spreads with fields added (one hidden class each on Node 20) one hidden class', () => {
+    const made = [0, 1, 2].map((sequence) => localRecord({ ...record(), mtimeMs: sequence + 0.5 }, sequence, { size: 3, mtimeMs: 1, ino: sequence }));
+    expect(sameHiddenClass(made[0]!, made[1]!) && sameHiddenClass(made[1]!, made[2]!)).toBe(true);
   });
 });

@@ -20,21 +20,47 @@ export function toWire(record: LocalRecord): FileRecord {
 }
 
 /**
+ * A stored record, local or a peer's: every field written out, in one order, by one literal, with
+ * `sequence` and `disk` given apart (a peer's record has no disk: undefined). On Node 20 a record
+ * made as `{ ...record, sequence }` gets a hidden class of its own, and V8 keeps a map and a
+ * descriptor array for each (~450 B per record, 45 MB at 100,000 files in a heap snapshot, more
+ * than the record's own fields); records built here share one. Node 24 shares it either way.
+ */
+export function localRecord(record: Omit<FileRecord, 'sequence'>, sequence: number, disk: DiskFingerprint | undefined): LocalRecord {
+  return {
+    path: record.path,
+    type: record.type,
+    size: record.size,
+    mtimeMs: record.mtimeMs,
+    mode: record.mode,
+    hash: record.hash,
+    blocks: record.blocks,
+    target: record.target,
+    deleted: record.deleted,
+    version: record.version,
+    modifiedBy: record.modifiedBy,
+    sequence,
+    disk,
+  };
+}
+
+/**
  * A peer's record holding the local record's path, hash, block list and version wherever they are
  * equal: once nodes are in sync that is every record, and each peer's index then keeps one copy of
  * those values instead of its own (~270 B per file and peer). Records are never changed in place,
  * so sharing their values is safe.
  */
 export function sharingLocal(remote: FileRecord, local: LocalRecord | undefined): FileRecord {
-  if (!local || local.path !== remote.path) return remote;
-  const sameContent = local.hash === remote.hash && sameBlocks(local.blocks, remote.blocks);
-  return {
-    ...remote,
-    path: local.path,
-    hash: sameContent ? local.hash : remote.hash,
-    blocks: sameContent ? local.blocks : remote.blocks,
-    version: equal(local.version, remote.version) ? local.version : remote.version,
-  };
+  const record: FileRecord = localRecord(remote, remote.sequence, undefined);
+  if (!local || local.path !== remote.path) return record;
+  // Set on the record just built, not spread into another: one object per received record.
+  record.path = local.path;
+  if (local.hash === remote.hash && sameBlocks(local.blocks, remote.blocks)) {
+    record.hash = local.hash;
+    record.blocks = local.blocks;
+  }
+  if (equal(local.version, remote.version)) record.version = local.version;
+  return record;
 }
 
 export function sameBlocks(a: readonly BlockInfo[], b: readonly BlockInfo[]): boolean {

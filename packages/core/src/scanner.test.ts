@@ -112,4 +112,20 @@ describe('Scanner', () => {
     expect(done.at(-1)).toBe(bigBytes);
     expect([...done].sort((a, b) => a - b)).toEqual(done);
   });
+
+  it('gives new files one shared first version, and an edited file a vector of its own', async () => {
+    const memory = folderOf(3);
+    const { scanner, index } = scannerOn(memory);
+    await scanner.scanFolder();
+    await scanner.whenIdle();
+    const first = index.get('d0/f0')!.version;
+    expect(first).toEqual({ n1: 1 });
+    expect(index.get('d0/f1')!.version).toBe(first);
+    expect(index.get('d0/f2')!.version).toBe(first);
+    memory.userWrite('/data/d0/f1', new TextEncoder().encode('edited'));
+    scanner.enqueue('d0/f1');
+    await scanner.whenIdle();
+    expect(index.get('d0/f1')!.version).toEqual({ n1: 2 });
+    expect(index.get('d0/f0')!.version).toEqual({ n1: 1 });
+  });
 });
