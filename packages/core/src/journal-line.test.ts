@@ -4,7 +4,7 @@ import { decodeJournalLine, encodeJournalLine } from './journal-line';
 import { fileHashOf } from './hashing';
 import type { LocalRecord } from './record';
 import { localRecord } from './record';
-import { sameHiddenClass } from './testing/hidden-class';
+import { sameHiddenClass } from './testing/v8-internals';
 
 const hash = (char: string): string => char.repeat(64);
 

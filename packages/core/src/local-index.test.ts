@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { IndexJournal } from './journal';
 import { LocalIndex, largeFileBytesMin } from './local-index';
 import type { LocalRecord } from './record';
-import { sameHiddenClass } from './testing/hidden-class';
+import { sameHiddenClass } from './testing/v8-internals';
 
 // The index's own logic only: the journal it writes to is tested in journal.test.ts.
 const journal = { append() {} } as unknown as IndexJournal;

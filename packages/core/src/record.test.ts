@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FileRecord } from '@sync/protocol';
 import { localRecord, sharingLocal, toWire } from './record';
-import { sameHiddenClass } from './testing/hidden-class';
+import { sameHiddenClass } from './testing/v8-internals';
 import type { LocalRecord } from './record';
 
 // Built fresh each call: equal values in distinct objects and strings, as a decoded frame holds them.
