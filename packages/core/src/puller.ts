@@ -7,7 +7,7 @@ import type { Peers } from './peers';
 import type { Versions } from './versions';
 import type { Scanner } from './scanner';
 import type { LocalRecord } from './record';
-import { depth, fingerprint, isLive, sameDiskContent, sameFingerprint, sameMtime } from './record';
+import { depth, fingerprint, isLive, localRecord, sameDiskContent, sameFingerprint, sameMtime } from './record';
 import type { PathPlan, ConflictCopy } from './planner';
 import { planPath } from './planner';
 import { fetchFile, ByteBudget } from './transfer';
@@ -287,7 +287,8 @@ export class Puller {
   }
 
   private publish(target: FileRecord, disk: LocalRecord['disk']): void {
-    this.ctx.index.publish({ ...target, disk });
+    // Not `{ ...target, disk }`: see `localRecord`.
+    this.ctx.index.publish(localRecord(target, target.sequence, disk));
   }
 
   private async adoptVersion(plan: PathPlan): Promise<Outcome> {
