@@ -357,3 +357,32 @@ describe('batchRecords', () => {
     );
   });
 });
+
+describe('encodeMessage of a batch from recordBatches', () => {
+  // Goal: reusing the JSON made while batching gives the very bytes of encoding the records anew.
+  const records = [
+    recordFixture({ path: 'notes/café "records":[] ünï.txt', size: 300_000 }),
+    dirFixture('notes'),
+    tombstoneFixture('gone.txt'),
+  ];
+
+  it('is byte for byte what the records encode to, for index and index-update messages', () => {
+    for (const batch of recordBatches(records, { recordsPerBatchMax: 2, batchBytesMax: 1 << 20 })) {
+      const fresh = [...batch];
+      expect(encodeMessage({ type: 'index', indexId: 'idx-00000001', records: batch, done: true })).toBe(
+        encodeMessage({ type: 'index', indexId: 'idx-00000001', records: fresh, done: true }),
+      );
+      const update = encodeMessage({ type: 'index-update', indexId: 'idx-00000001', records: batch });
+      expect(update).toBe(encodeMessage({ type: 'index-update', indexId: 'idx-00000001', records: fresh }));
+      const decoded = decodeMessage(update);
+      expect(decoded.ok && decoded.value.type === 'index-update' && decoded.value.records.map((r) => r.path)).toEqual(batch.map((r) => r.path));
+    }
+  });
+
+  it('encodes a batch whose length changed since it was made anew', () => {
+    const [batch] = [...recordBatches(records.slice(0, 1))];
+    batch!.push(records[1]!);
+    const decoded = decodeMessage(encodeMessage({ type: 'index-update', indexId: 'idx-00000001', records: batch! }));
+    expect(decoded.ok && decoded.value.type === 'index-update' && decoded.value.records.map((r) => r.path)).toEqual(['notes/café "records":[] ünï.txt', 'notes']);
+  });
+});

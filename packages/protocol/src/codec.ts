@@ -19,9 +19,27 @@ export const PUSHED_BLOCK_ID = 0;
 
 export function encodeMessage(message: Message): string {
   if (message.type === 'index' || message.type === 'index-update') {
+    const encoded = encodedRecords.get(message.records);
+    if (encoded?.length === message.records.length) return withRecords(JSON.stringify({ ...message, records: [] }), encoded);
     return JSON.stringify({ ...message, records: message.records.map(toWireRecord) });
   }
   return JSON.stringify(message);
+}
+
+/**
+ * Each batch `recordBatches` made, with its records as JSON: it encodes every record to size the
+ * batch, and the frame reuses those strings instead of encoding each record a second time
+ * (~1.3 µs a record, 100,000 at each full index exchange). A batch is not to be changed once
+ * made; one whose length changed is encoded anew.
+ */
+const encodedRecords = new WeakMap<readonly FileRecord[], string[]>();
+
+/** The message's JSON with its empty records array filled. A JSON string escapes every `"`, so the
+ * first `"records":[]` is the key's own. */
+function withRecords(shell: string, records: readonly string[]): string {
+  const empty = '"records":[]';
+  const at = shell.indexOf(empty);
+  return `${shell.slice(0, at)}"records":[${records.join(',')}]${shell.slice(at + empty.length)}`;
 }
 
 /** A record as it is written on the wire: its block list packed (see `packBlocks`). */
@@ -112,17 +130,25 @@ export function* recordBatches(
   limits: Pick<ProtocolLimits, 'recordsPerBatchMax' | 'batchBytesMax'> = defaultLimits,
 ): Generator<FileRecord[], void, undefined> {
   let batch: FileRecord[] = [];
+  let encoded: string[] = [];
   let bytes = 0;
+  const finished = (): FileRecord[] => {
+    encodedRecords.set(batch, encoded);
+    return batch;
+  };
   for (const record of records) {
+    const json = JSON.stringify(toWireRecord(record));
     // UTF-8 bytes, not UTF-16 units: the budget is in bytes and non-ASCII paths take up to 3 per unit. +1 for the comma.
-    const recordBytes = Buffer.byteLength(JSON.stringify(toWireRecord(record)), 'utf8') + 1;
+    const recordBytes = Buffer.byteLength(json, 'utf8') + 1;
     if (batch.length > 0 && (batch.length >= limits.recordsPerBatchMax || bytes + recordBytes > limits.batchBytesMax)) {
-      yield batch;
+      yield finished();
       batch = [];
+      encoded = [];
       bytes = 0;
     }
     batch.push(record);
+    encoded.push(json);
     bytes += recordBytes;
   }
-  if (batch.length > 0) yield batch;
+  if (batch.length > 0) yield finished();
 }
