@@ -58,8 +58,9 @@ class OursCluster extends DaemonCluster {
   async startNode(i) {
     const node = this.nodes[i];
     node.startedAt = performance.now();
-    // Run as the image runs it (docker/Dockerfile): libuv's pool at 16 threads unless set.
-    const env = { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16' };
+    // Run as the image runs it (docker/Dockerfile): libuv's pool at 16 threads unless set, and
+    // V8's semi-space capped at 16 MB (Node 20's own default; it matters under BENCH_NODE=24).
+    const env = { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16', NODE_OPTIONS: process.env.NODE_OPTIONS ?? '--max-semi-space-size=16' };
     node.child = startDaemon(this.nodeBinary, this.args(i), { logFile: node.log, cwd: node.dir, env });
     node.watch = new ProcWatch(node.child.pid);
   }
