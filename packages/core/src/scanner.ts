@@ -62,7 +62,11 @@ export class Scanner {
   private pumpNextTurn = false;
   private walkedSinceYield = 0;
   private stopped = false;
-  private firstVersionHeld: VersionVector | undefined;
+  /**
+   * A new path's first version, the same vector for every one: held once, not once per new file
+   * (56 B each at 100,000 files). Versions are never changed in place, so sharing one is safe.
+   */
+  private readonly firstVersion: VersionVector;
   private idleWaiters: (() => void)[] = [];
   /** Paths whose last scan failed: reported once, retried until they succeed. */
   private readonly failing = new Map<string, unknown>();
@@ -78,7 +82,9 @@ export class Scanner {
   constructor(
     private readonly ctx: EngineContext,
     private readonly options: ScannerOptions,
-  ) {}
+  ) {
+    this.firstVersion = increment({}, ctx.nodeId);
+  }
 
   /** Called for each watcher event: (re)starts the path's quiet period. */
   schedule(path: string): void {
@@ -456,15 +462,6 @@ export class Scanner {
     return { digest: { size: gone.size, hash: gone.hash, blocks: gone.blocks }, from: null };
   }
 
-  /**
-   * A new path's first version, the same vector for every one: held once, not once per new file
-   * (56 B each at 100,000 files). Versions are never changed in place, so sharing one is safe.
-   */
-  private firstVersion(): VersionVector {
-    this.firstVersionHeld ??= increment({}, this.ctx.nodeId);
-    return this.firstVersionHeld;
-  }
-
   private rememberDeleted(record: LocalRecord): void {
     if (record.type !== 'file' || !record.disk || record.disk.size < largeFileBytesMin) return;
     if (record.blocks.length > deletedBlocksMax) return;
@@ -482,7 +479,7 @@ export class Scanner {
       path,
       ...content,
       deleted: false,
-      version: before ? increment(before.version, this.ctx.nodeId) : this.firstVersion(),
+      version: before ? increment(before.version, this.ctx.nodeId) : this.firstVersion,
       modifiedBy: this.ctx.nodeId,
       disk: fingerprint(stat),
     });
