@@ -32,6 +32,12 @@ describe('BlockPool', () => {
     expect(pool.heldBytes).toBe(0);
   });
 
+  it('keeps no buffer it did not make: one without room for a frame header would be framed by a copy', () => {
+    const pool = new BlockPool(1024 * 1024);
+    pool.give(new Uint8Array(1024));
+    expect(pool.heldBytes).toBe(0);
+  });
+
   it('holds no more than its bound', () => {
     const pool = new BlockPool(2600);
     const buffers = [pool.take(1024), pool.take(1024), pool.take(1024)];

@@ -1,9 +1,10 @@
-import { allocBlockPayload } from '@sync/protocol';
+import { allocBlockPayload, blockFrameOf } from '@sync/protocol';
 
 /**
- * Reuses the buffers blocks are served in. Each block read into a fresh buffer made V8 run a full
- * collection after every ~64 MiB served ("external memory pressure"); a buffer comes back here
- * once the transport has written it out, and the next block of the same size is read into it.
+ * Reuses the buffers blocks are served and received in. Each block in a fresh buffer made V8 run
+ * a full collection after every ~64 MiB ("external memory pressure"). A served block's buffer
+ * comes back once the transport has written it out, a received one's once it is in the file, and
+ * the next block of the same size is read into it.
  */
 export class BlockPool {
   private readonly free = new Map<number, Uint8Array[]>();
@@ -21,12 +22,13 @@ export class BlockPool {
   }
 
   /**
-   * Hands a buffer back; nothing may use it afterwards. Kept while the pool has room, and only at
-   * a full block's size (a power of two): a file's last block or a small file's size rarely repeats.
+   * Hands a buffer back; nothing may use it afterwards. Kept while the pool has room, only if
+   * `take` made it (it has room for a frame header), and only at a full block's size (a power of
+   * two): a file's last block or a small file's size rarely repeats.
    */
   give(payload: Uint8Array): void {
     const size = payload.byteLength;
-    if ((size & (size - 1)) !== 0 || this.bytes + size > this.bytesMax) return;
+    if ((size & (size - 1)) !== 0 || this.bytes + size > this.bytesMax || !blockFrameOf(payload)) return;
     const list = this.free.get(payload.byteLength) ?? [];
     list.push(payload);
     this.free.set(payload.byteLength, list);

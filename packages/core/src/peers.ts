@@ -55,7 +55,10 @@ export interface PeersOptions {
   onRecords(paths: string[], peerId: string): void;
   onConnected(peerId: string): void;
   serveBlock(request: RequestMessage): Promise<Uint8Array | { code: 'NOT_FOUND' | 'CHANGED' | 'IO'; message: string }>;
-  /** Told when the transport is done with a block `serveBlock` returned: its buffer may be reused. */
+  /**
+   * Told when nothing uses a block's buffer any more (the transport wrote out a block
+   * `serveBlock` returned, or the puller wrote a received one to its file): it may be reused.
+   */
   releaseBlock?(data: Uint8Array): void;
   /** Files of this node up to this size are pushed with their announcement (0: never). */
   pushFileBytesMax: number;
@@ -78,6 +81,11 @@ export class Peers {
   ) {
     ctx.index.onChange(() => this.scheduleFlush());
     this.pushed = new PushedBlocks(options.pushBatchBytesMax);
+  }
+
+  /** Hands back a received block's buffer once it is written: nothing may use it afterwards. */
+  recycle(data: Uint8Array): void {
+    this.options.releaseBlock?.(data);
   }
 
   /** A verified block a peer pushed, if one with this hash is still held (it is handed out once). */

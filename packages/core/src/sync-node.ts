@@ -335,6 +335,7 @@ class Engine implements SyncNode {
           secret: this.options.secret,
           listen: this.options.listen ?? null,
           software: this.options.software ?? 'sync-node',
+          blockBuffers: (bytes) => blockPool.take(bytes),
           ...(this.options.tls ? { tls: this.options.tls } : {}),
         });
     return { ctx, journal, scanner, puller, peers, versions, watcher, transport, timers: [], unsubscribe: [] };

@@ -126,6 +126,8 @@ export async function fetchFile(
       try {
         const data = await fetchBlock(block);
         await handle.write(data, block.offset);
+        // Received blocks sit in the block pool's buffers: this one can take the next block.
+        peers.recycle(data);
         bytesDone += block.size;
         const now = ctx.clock.now();
         if (now - lastProgressMs >= limits.progressIntervalMs) {

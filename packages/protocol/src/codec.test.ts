@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BLOCK_FRAME_KIND, BLOCK_HEADER_BYTES, allocBlockPayload, batchRecords, decodeBlock, decodeMessage, encodeBlock, encodeMessage, recordBatches } from './codec';
+import { BLOCK_FRAME_KIND, BLOCK_HEADER_BYTES, allocBlockPayload, batchRecords, blockFrameOf, decodeBlock, decodeMessage, encodeBlock, encodeMessage, recordBatches } from './codec';
 import type { ProtocolErrorCode } from './errors';
 import { defaultLimits } from './limits';
 import { PROTOCOL_VERSION } from './schemas';
@@ -220,6 +220,19 @@ describe('encodeBlock / decodeBlock', () => {
     // Sent again under another id: the header is rewritten, the payload untouched.
     expect(decodeBlock(encodeBlock(2, payload))).toMatchObject({ ok: true, value: { id: 2 } });
     expect([...payload]).toEqual([...data]);
+  });
+
+  it('finds the frame of a payload from allocBlockPayload through any view of exactly it, and of nothing else', () => {
+    const payload = allocBlockPayload(64);
+    const frame = blockFrameOf(payload);
+    expect(frame?.buffer).toBe(payload.buffer);
+    expect(frame?.byteLength).toBe(BLOCK_HEADER_BYTES + 64);
+    // What a receiver gets: decodeBlock's view of a frame read into that memory.
+    const decoded = decodeBlock(encodeBlock(1, payload));
+    expect(decoded.ok && blockFrameOf(decoded.value.data)).toBe(frame);
+    expect(blockFrameOf(payload.subarray(1))).toBeUndefined();
+    expect(blockFrameOf(payload.subarray(0, 63))).toBeUndefined();
+    expect(blockFrameOf(new Uint8Array(64))).toBeUndefined();
   });
 
   it('writes the id big-endian after the kind byte', () => {

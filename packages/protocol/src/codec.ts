@@ -72,8 +72,11 @@ function issueToError(error: z.ZodError): ProtocolError {
   return new ProtocolError(code, `${where ? `${where}: ` : ''}${issue?.message ?? 'invalid message'}`, { cause: error });
 }
 
-/** Payloads made by `allocBlockPayload`, each with the frame it sits in. */
-const framedPayloads = new WeakMap<Uint8Array, Uint8Array>();
+/**
+ * The frames `allocBlockPayload` made, by their memory: each has its own, so any view of exactly
+ * its payload (one `decodeBlock` made of a received frame, say) finds its frame.
+ */
+const blockFrames = new WeakMap<ArrayBufferLike, Uint8Array>();
 
 /**
  * A buffer for one block's bytes with room for the frame header in front of it: a sender that
@@ -84,13 +87,19 @@ const framedPayloads = new WeakMap<Uint8Array, Uint8Array>();
  */
 export function allocBlockPayload(size: number): Uint8Array {
   const frame = Buffer.allocUnsafeSlow(BLOCK_HEADER_BYTES + size);
-  const payload = frame.subarray(BLOCK_HEADER_BYTES);
-  framedPayloads.set(payload, frame);
-  return payload;
+  blockFrames.set(frame.buffer, frame);
+  return frame.subarray(BLOCK_HEADER_BYTES);
+}
+
+/** The frame a payload made by `allocBlockPayload` sits in (header room first); undefined for any other buffer. */
+export function blockFrameOf(payload: Uint8Array): Uint8Array | undefined {
+  const frame = blockFrames.get(payload.buffer);
+  const exact = frame && payload.byteOffset === frame.byteOffset + BLOCK_HEADER_BYTES && payload.byteLength === frame.byteLength - BLOCK_HEADER_BYTES;
+  return exact ? frame : undefined;
 }
 
 export function encodeBlock(id: number, data: Uint8Array): Uint8Array {
-  const framed = framedPayloads.get(data);
+  const framed = blockFrameOf(data);
   const frame = framed ?? new Uint8Array(BLOCK_HEADER_BYTES + data.byteLength);
   frame[0] = BLOCK_FRAME_KIND;
   new DataView(frame.buffer, frame.byteOffset).setUint32(1, id >>> 0);

@@ -4,12 +4,15 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { WebSocket, WebSocketServer } from 'ws';
+import { BLOCK_HEADER_BYTES, blockFrameOf } from '@sync/protocol';
 import { TransportError } from './errors';
 import type { ListenAddress } from './connection';
 import type { FrameSocket } from './frame-socket';
 import { TransportHub } from './hub';
 import type { HubOptions } from './hub';
+import type { LiveSocketOptions } from './live-frame-socket';
 import { WsFrameSocket } from './ws-socket';
+import { dialWebSocket } from './ws-dial';
 import { createPeerLookup } from './lookup';
 
 export interface TlsOptions {
@@ -29,12 +32,20 @@ export interface WsTransportOptions extends HubOptions {
   tls?: TlsOptions;
   pingIntervalMs?: number;
   sendHighWaterMarkBytes?: number;
+  /**
+   * Where received blocks are read into (on ws:// dials): a buffer of `bytes` from
+   * `allocBlockPayload`. The engine passes its block pool, and gives each buffer back once the
+   * block is in its file. Fresh memory for every block if absent.
+   */
+  blockBuffers?: (bytes: number) => Uint8Array;
 }
 
 /**
- * Peers over WebSockets (`ws`). Frames are not compressed (file data rarely compresses, and
- * deflate costs more CPU than the wire saves on a LAN) and client frames use an all-zero mask,
- * which skips the masking pass: the mask protects browser proxies, and peers are not browsers.
+ * Peers over WebSockets. Listeners and wss:// dials use `ws`; ws:// dials use our own client
+ * (`dialWebSocket`), which reads the socket into a reused buffer. Frames are not compressed
+ * (file data rarely compresses, and deflate costs more CPU than the wire saves on a LAN) and
+ * client frames use an all-zero mask, which skips the masking pass: the mask protects browser
+ * proxies, and peers are not browsers.
  */
 export class WsTransport extends TransportHub {
   private server: Server | null = null;
@@ -91,6 +102,14 @@ export class WsTransport extends TransportHub {
     if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
       return Promise.reject(new TransportError('BAD_URL', `peer URL must start with ws:// or wss://: ${url}`, { peer: url }));
     }
+    if (parsed.protocol === 'ws:') {
+      return dialWebSocket(parsed, {
+        handshakeTimeoutMs: this.options.handshakeTimeoutMs ?? 5_000,
+        reading: { payloadBytesMax: this.limits.frameBytesMax, allocateBinary: this.blockFrameAllocator() },
+        lookup: this.lookup,
+        socket: this.socketOptions(),
+      });
+    }
     return new Promise((resolve, reject) => {
       const pins = (this.options.tls?.pins ?? []).map(normalizeFingerprint);
       const ws = new WebSocket(url, {
@@ -138,10 +157,21 @@ export class WsTransport extends TransportHub {
   }
 
   private wrap(ws: WebSocket): WsFrameSocket {
-    return new WsFrameSocket(ws, {
+    return new WsFrameSocket(ws, this.socketOptions());
+  }
+
+  /** Binary frames are blocks: read each into a buffer from `blockBuffers`, framed in place. */
+  private blockFrameAllocator(): ((bytes: number) => Uint8Array) | undefined {
+    const take = this.options.blockBuffers;
+    if (!take) return undefined;
+    return (bytes) => (bytes > BLOCK_HEADER_BYTES ? blockFrameOf(take(bytes - BLOCK_HEADER_BYTES)) : undefined) ?? new Uint8Array(bytes);
+  }
+
+  private socketOptions(): LiveSocketOptions {
+    return {
       highWaterMarkBytes: this.options.sendHighWaterMarkBytes ?? 4 * 1024 * 1024,
       pingIntervalMs: this.options.pingIntervalMs ?? 5_000,
-    });
+    };
   }
 }
 
