@@ -7,6 +7,7 @@ import { Cluster, waitFor, readTree } from './cluster';
 import { NodeFileSystem } from '../src/node-file-system';
 import { parallelHashMinBytes } from '../src/hashing';
 import type { TransportKind } from './cluster';
+import type { WriteHandle } from '../src/ports';
 
 const exists = (path: string): Promise<boolean> => lstat(path).then(() => true, () => false);
 const contentOf = (path: string): Promise<string | null> => readFile(path, 'utf8').catch(() => null);
@@ -30,6 +31,39 @@ class CountingFileSystem extends NodeFileSystem {
   override openRead(path: string): ReturnType<NodeFileSystem['openRead']> {
     this.reads.set(path, (this.reads.get(path) ?? 0) + 1);
     return super.openRead(path);
+  }
+}
+
+/**
+ * A slow disk that checks no block's buffer changes while it is being written (a buffer handed
+ * back to the block pool too early would take the next block's bytes), and counts the buffers.
+ */
+class WriteCheckingFileSystem extends NodeFileSystem {
+  readonly memories = new Set<ArrayBufferLike>();
+  writes = 0;
+  changedWhileWriting = 0;
+
+  override async openWrite(path: string): Promise<WriteHandle> {
+    return this.checked(await super.openWrite(path));
+  }
+
+  override async openUpdate(path: string): Promise<WriteHandle> {
+    return this.checked(await super.openUpdate(path));
+  }
+
+  private checked(handle: WriteHandle): WriteHandle {
+    return {
+      write: async (data, position) => {
+        const before = Buffer.from(data);
+        this.writes++;
+        this.memories.add(data.buffer);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        await handle.write(data, position);
+        if (Buffer.compare(before, Buffer.from(data)) !== 0) this.changedWhileWriting++;
+      },
+      sync: () => handle.sync(),
+      close: () => handle.close(),
+    };
   }
 }
 
@@ -136,6 +170,23 @@ describe('engine over real WebSockets', () => {
   });
   afterEach(async () => {
     await cluster.close();
+  });
+
+  it('reads received blocks into reused buffers, each reused only once its bytes are in the file', async () => {
+    const a = await cluster.add('a');
+    const disk = new WriteCheckingFileSystem();
+    // b dials: a dialer reads blocks with our own WebSocket client, into the block pool.
+    const b = await cluster.add('b', { peers: ['a'], fileSystem: disk });
+    await waitFor(() => b.node.status().peers.length === 1, 'b connected to a');
+    for (const name of ['one.bin', 'two.bin', 'three.bin']) {
+      const data = randomBytes(3 * 1024 * 1024);
+      await writeFile(join(a.dir, name), data);
+      await waitFor(async () => (await readFile(join(b.dir, name)).catch(() => null))?.equals(data) === true, `${name} intact on b`);
+    }
+    expect(disk.changedWhileWriting).toBe(0);
+    // 72 blocks of 128 KiB written from about the 24 buffers of one file: the pool took them back.
+    expect(disk.writes).toBeGreaterThanOrEqual(72);
+    expect(disk.memories.size).toBeLessThan(disk.writes / 2);
   });
 
   it('reports how far it has each peer\'s index, up to the peer\'s own sequence once caught up', async () => {

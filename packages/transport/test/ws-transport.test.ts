@@ -139,6 +139,34 @@ describe('WsTransport liveness', () => {
 });
 
 describe('WsTransport block buffers', () => {
+  it('reads blocks a dialer receives into the buffers blockBuffers gives it', async () => {
+    const server = await listening('server');
+    const given: Uint8Array[] = [];
+    const client = new WsTransport({
+      nodeId: 'client',
+      secret: 'secret',
+      listen: null,
+      blockBuffers: (bytes) => {
+        const payload = allocBlockPayload(bytes);
+        given.push(payload);
+        return payload;
+      },
+    });
+    open.push(client);
+    const received: Uint8Array[] = [];
+    client.on('block', (_connection, frame) => received.push(frame.data));
+    client.dial(server.url);
+    await until(() => server.transport.connections().length === 1, 'connected');
+    const blocks = [128 * 1024, 1, 3 * 1024 * 1024].map((size) => new Uint8Array(size).map((_, i) => (i * 11 + size) & 0xff));
+    for (const block of blocks) await server.transport.connections()[0]!.sendBlock(7, block);
+    await until(() => received.length === blocks.length, 'every block');
+    expect(given.map((payload) => payload.byteLength)).toEqual(blocks.map((block) => block.byteLength));
+    received.forEach((data, n) => {
+      expect(data.buffer).toBe(given[n]!.buffer);
+      expect(Buffer.compare(Buffer.from(data), Buffer.from(blocks[n]!))).toBe(0);
+    });
+  });
+
   it('releases a block buffer only once its bytes are written: overwriting it then does not change what arrives', async () => {
     const server = await listening('server');
     const received: Uint8Array[] = [];
