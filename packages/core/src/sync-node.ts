@@ -88,8 +88,13 @@ export const defaultEngineLimits: Readonly<EngineLimits> = Object.freeze({
 
 /** Kept versions are pruned at start and then this often. */
 const versionsPruneIntervalMs = 3600_000;
-/** Served-block buffers kept for reuse: a receiver's window of one file (8 MiB). */
-const blockPoolBytesMax = 8 * 1024 * 1024;
+/**
+ * Block buffers kept for reuse (served and received ones): two receivers' windows of one file
+ * (8 MiB each). At 8 MiB, a node serving 1 GiB to two peers at once dropped what the pool could
+ * not keep and allocated afresh, and peaked at 137–141 MiB; at 16 MiB, 108–110 MiB (a receiver
+ * 80 → 87 MiB).
+ */
+const blockPoolBytesMax = 16 * 1024 * 1024;
 
 export interface WatcherFactoryOptions {
   root: string;
