@@ -51,6 +51,16 @@ export class ClientFrameSocket extends LiveFrameSocket {
     if (!this.finished) this.reader.push(chunk, length);
   }
 
+  /** Where the socket should read next, if straight into a message (see `FrameReader.payloadWindow`). */
+  readWindow(): Uint8Array | null {
+    return this.finished ? null : this.reader.payloadWindow();
+  }
+
+  /** The socket read `length` bytes into the window `readWindow` gave. */
+  pushIntoWindow(length: number): void {
+    if (!this.finished) this.reader.pushIntoWindow(length);
+  }
+
   get bufferedAmount(): number {
     return this.socket.writableLength;
   }

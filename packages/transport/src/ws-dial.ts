@@ -21,8 +21,9 @@ const acceptGuid = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 /**
  * Opens a ws:// connection with a client of our own rather than `ws`'s: the socket reads into
- * one reused buffer (`onread`) and frames are parsed straight out of it, so receiving a block
- * allocates its payload and nothing else. With `ws`, each 64 KiB read is a fresh buffer and each
+ * one reused buffer (`onread`) and frames are parsed straight out of it, and the bulk of a large
+ * payload is read straight into the message's own buffer, so receiving a block allocates its
+ * payload (or takes it from the engine's pool) and copies nothing. With `ws`, each 64 KiB read is a fresh buffer and each
  * message is copied again, and V8 answers that external memory with full collections.
  */
 export function dialWebSocket(url: URL, options: DialOptions): Promise<ClientFrameSocket> {
@@ -55,9 +56,11 @@ export function dialWebSocket(url: URL, options: DialOptions): Promise<ClientFra
       port: Number(url.port || 80),
       lookup: options.lookup,
       onread: {
-        buffer: readBuffer,
-        callback: (length) => {
-          onBytes(readBuffer, length);
+        // Called before every read: a large payload is read in place, the rest into readBuffer.
+        buffer: () => frames?.readWindow() ?? readBuffer,
+        callback: (length, buffer) => {
+          if (buffer === readBuffer) onBytes(readBuffer, length);
+          else frames?.pushIntoWindow(length);
           return true;
         },
       },

@@ -75,6 +75,52 @@ describe('FrameReader', () => {
     expect(Buffer.compare(Buffer.from(payloads[2]!), big)).toBe(0);
   });
 
+  it.each([
+    [1000, true],
+    [4096, true],
+    [100_000, false], // the first read takes all but 30,000 bytes of the large payload
+  ])('reads the same when the bulk of large payloads is read straight into them (%i bytes a read)', (size, inPlace) => {
+    const { reader, events, payloads } = recording();
+    const windows: number[] = [];
+    const scratch = Buffer.alloc(size);
+    for (let at = 0; at < stream.length; ) {
+      const window = reader.payloadWindow();
+      const room = Math.min(size, window ? window.byteLength : size, stream.length - at);
+      if (window) {
+        windows.push(room);
+        stream.copy(window, 0, at, at + room);
+        reader.pushIntoWindow(room);
+      } else {
+        stream.copy(scratch, 0, at, at + room);
+        reader.push(scratch, room);
+        scratch.fill(0xee);
+      }
+      at += room;
+    }
+    expect(events).toEqual(expected);
+    expect(Buffer.compare(Buffer.from(payloads[2]!), big)).toBe(0);
+    // Only the 70,000-byte payload is large enough to be read in place, and only while 64 KiB or more of it is left.
+    expect(windows.length > 0).toBe(inPlace);
+    expect(windows.reduce((sum, n) => sum + n, 0)).toBeLessThan(70_000);
+  });
+
+  it('offers no window for a header, a small payload, or after a violation', () => {
+    const large = serverFrame(Opcode.binary, new Uint8Array(70_000));
+    const fresh = recording();
+    expect(fresh.reader.payloadWindow()).toBeNull();
+    fresh.reader.push(large.subarray(0, 10));
+    expect(fresh.reader.payloadWindow()?.byteLength).toBe(70_000);
+    fresh.reader.push(large.subarray(10, 10_000));
+    expect(fresh.reader.payloadWindow()).toBeNull(); // 60,010 bytes left: read with what follows
+    const small = recording();
+    small.reader.push(serverFrame(Opcode.binary, new Uint8Array(50)).subarray(0, 10));
+    expect(small.reader.payloadWindow()).toBeNull();
+    const limited = recording({ payloadBytesMax: 100 });
+    limited.reader.push(large.subarray(0, 10));
+    expect(limited.events).toEqual(['violation 1009 message of more than 100 bytes']);
+    expect(limited.reader.payloadWindow()).toBeNull();
+  });
+
   it('reads an unfragmented binary message into the buffer allocateBinary gives, and text into its own', () => {
     const given: Uint8Array[] = [];
     const { reader, payloads } = recording({

@@ -25,6 +25,8 @@ export interface FrameReaderOptions {
 }
 
 const controlPayloadBytesMax = 125;
+/** A payload remainder smaller than this is read with what follows it, into the shared buffer. */
+const directReadBytesMin = 64 * 1024;
 const empty = new Uint8Array(0);
 
 type Stage = 'head' | 'payload' | 'failed';
@@ -53,6 +55,23 @@ export class FrameReader {
     private readonly handlers: FrameReaderHandlers,
     private readonly options: FrameReaderOptions,
   ) {}
+
+  /**
+   * Where the socket may read next, straight into the message being received: the rest of a
+   * large payload, so that those bytes are never copied. Null when the next bytes belong in
+   * the shared read buffer (a header, a small remainder, whatever follows).
+   */
+  payloadWindow(): Uint8Array | null {
+    const rest = this.frameBytes - this.filled;
+    if (this.stage !== 'payload' || rest < directReadBytesMin) return null;
+    return this.target.subarray(this.filled, this.filled + rest);
+  }
+
+  /** The socket read `length` bytes into the window `payloadWindow` gave. */
+  pushIntoWindow(length: number): void {
+    this.filled += length;
+    if (this.filled === this.frameBytes) this.endFrame();
+  }
 
   push(chunk: Buffer, length = chunk.length): void {
     let offset = 0;
