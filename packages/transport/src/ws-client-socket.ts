@@ -10,7 +10,8 @@ const closeLingerMs = 2_000;
 
 /**
  * The dialing side of a WebSocket, on a socket whose handshake is done: frames are parsed by
- * `FrameReader` from whatever the socket reads into its one reused buffer (`push`).
+ * `FrameReader` from what the socket reads into its one reused buffer (`push`), or, for the bulk
+ * of a large payload, straight into the message (`readWindow`, then `pushIntoWindow`).
  */
 export class ClientFrameSocket extends LiveFrameSocket {
   private readonly reader: FrameReader;

@@ -20,11 +20,12 @@ const responseHeadBytesMax = 16 * 1024;
 const acceptGuid = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 /**
- * Opens a ws:// connection with a client of our own rather than `ws`'s: the socket reads into
- * one reused buffer (`onread`) and frames are parsed straight out of it, and the bulk of a large
- * payload is read straight into the message's own buffer, so receiving a block allocates its
- * payload (or takes it from the engine's pool) and copies nothing. With `ws`, each 64 KiB read is a fresh buffer and each
- * message is copied again, and V8 answers that external memory with full collections.
+ * Opens a ws:// connection with a client of our own rather than `ws`'s. The socket reads into one
+ * reused buffer (`onread`) and frames are parsed straight out of it; the bulk of a large payload
+ * is read straight into the message's own buffer. So receiving a block allocates nothing but its
+ * payload (or takes that from the engine's pool) and copies nothing. With `ws`, each 64 KiB read
+ * was a fresh buffer and each message was copied again, and V8 answered that much external
+ * memory with full collections.
  */
 export function dialWebSocket(url: URL, options: DialOptions): Promise<ClientFrameSocket> {
   const failed = (detail: string, cause?: unknown): TransportError => new TransportError('DIAL_FAILED', `${url.href}: ${detail}`, { peer: url.href, cause });

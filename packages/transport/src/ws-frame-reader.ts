@@ -34,7 +34,8 @@ type Stage = 'head' | 'payload' | 'failed';
 /**
  * Reads the frames a WebSocket server sends (unmasked, RFC 6455) from chunks that are only
  * valid during `push`: the socket reads into one reused buffer, so receiving allocates nothing
- * but each message's own payload, which the reader copies out once.
+ * but each message's own payload. What the reader copies out of the chunks is headers, small
+ * messages and the edges of large ones; their bulk the socket reads in place (`payloadWindow`).
  */
 export class FrameReader {
   private stage: Stage = 'head';
