@@ -37,6 +37,19 @@ describe('ParallelHasher', () => {
     expect(await hasher.hashBlocks(join(dir, 'f'), data.length, blockSize)).toEqual(expectedBlocks(data));
   });
 
+  it('stops its worker once idle, and starts one again for the next file', async () => {
+    hasher = new ParallelHasher({ idleMs: 50 });
+    const data = randomBytes(100 * blockSize);
+    await writeFile(join(dir, 'f'), data);
+    await hasher.hashBlocks(join(dir, 'f'), data.length, blockSize);
+    expect(hasher.workerRunning).toBe(true);
+    const deadline = Date.now() + 10_000;
+    while (hasher.workerRunning && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(hasher.workerRunning).toBe(false);
+    expect(await hasher.hashBlocks(join(dir, 'f'), data.length, blockSize)).toEqual(expectedBlocks(data));
+    expect(hasher.workerRunning).toBe(true);
+  });
+
   it('gets the same blocks when the worker hashes every chunk, and tells of each', async () => {
     hasher = new ParallelHasher({ hashOnMainThread: false });
     const data = randomBytes(77 * blockSize + 5);

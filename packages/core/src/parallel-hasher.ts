@@ -61,7 +61,7 @@ interface Job {
 }
 
 export interface ParallelHasherOptions {
-  /** A worker with nothing to do for this long is stopped (it holds ~10 MiB). */
+  /** A worker with nothing to do for this long is stopped (it holds ~8 MiB); 1 s by default. */
   idleMs?: number;
   /** Tests only: false leaves every chunk to the worker. */
   hashOnMainThread?: boolean;
@@ -82,7 +82,11 @@ export class ParallelHasher {
   private readonly hashOnMainThread: boolean;
 
   constructor(options: ParallelHasherOptions = {}) {
-    this.idleMs = options.idleMs ?? 30_000;
+    // Soon after its last file: a node that hashed a large file then serves it, and the worker's
+    // memory counted in that peak (1 GiB to two peers by hand: 106–107 MiB with 30 s, 98–99 MiB
+    // with 1 s). Large files in a row keep it; a new one after a pause pays ~30 ms to start it,
+    // during which this thread hashes alone.
+    this.idleMs = options.idleMs ?? 1_000;
     this.hashOnMainThread = options.hashOnMainThread ?? true;
   }
 
@@ -112,6 +116,11 @@ export class ParallelHasher {
       closeSync(fd);
     }
     return blocks as BlockInfo[];
+  }
+
+  /** Whether the worker thread is up (it starts with a job and stops after `idleMs` without one). */
+  get workerRunning(): boolean {
+    return this.worker !== null;
   }
 
   /** Stops the worker now (it is also stopped after `idleMs` unused, and never keeps the process alive). */

@@ -91,8 +91,8 @@ const versionsPruneIntervalMs = 3600_000;
 /**
  * Block buffers kept for reuse (served and received ones): two receivers' windows of one file
  * (8 MiB each). At 8 MiB, a node serving 1 GiB to two peers at once dropped what the pool could
- * not keep and allocated afresh, and peaked at 137–141 MiB; at 16 MiB, 108–110 MiB (a receiver
- * 80 → 87 MiB).
+ * not keep and allocated afresh, and peaked at 127–138 MiB; at 16 MiB, 107 MiB (receivers the
+ * same, 80–82 MiB).
  */
 const blockPoolBytesMax = 16 * 1024 * 1024;
 
