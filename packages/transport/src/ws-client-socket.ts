@@ -83,11 +83,8 @@ export class ClientFrameSocket extends LiveFrameSocket {
   }
 
   protected writeClose(code: number, reason: string): void {
-    if (this.closeSent || this.finished) return;
-    this.closeSent = true;
-    this.writeControl(Opcode.close, closePayload(code, reason));
     // The peer echoes our close frame and then ends; the close handshake is over when we end too.
-    this.closeText ??= reason;
+    if (this.sendCloseFrame(closePayload(code, reason))) this.closeText ??= reason;
   }
 
   protected writePing(): void {
@@ -107,22 +104,24 @@ export class ClientFrameSocket extends LiveFrameSocket {
 
   private onCloseFrame(code: number, reason: string): void {
     this.closeText ??= reason || `socket closed (${code})`;
-    if (!this.closeSent) {
-      this.closeSent = true;
-      this.writeControl(Opcode.close, code === CloseCode.noStatus ? Buffer.alloc(0) : closePayload(code, reason));
-    }
+    this.sendCloseFrame(code === CloseCode.noStatus ? Buffer.alloc(0) : closePayload(code, reason));
     this.end();
   }
 
   /** Breaks off after a protocol violation: a close frame saying why, then the report. */
   private fail(code: number, reason: string): void {
     this.closeText = reason;
-    if (!this.closeSent && !this.finished) {
-      this.closeSent = true;
-      this.writeControl(Opcode.close, closePayload(code, truncateUtf8(reason, closeReasonBytesMax)));
-    }
+    this.sendCloseFrame(closePayload(code, truncateUtf8(reason, closeReasonBytesMax)));
     this.end();
     this.onClosed(reason);
+  }
+
+  /** Our one close frame; false if it was sent already or the socket is gone. */
+  private sendCloseFrame(payload: Buffer): boolean {
+    if (this.closeSent || this.finished) return false;
+    this.closeSent = true;
+    this.writeControl(Opcode.close, payload);
+    return true;
   }
 
   private end(): void {

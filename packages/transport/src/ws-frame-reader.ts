@@ -4,7 +4,7 @@ import { isUtf8 } from 'node:buffer';
 export const Opcode = { continuation: 0x0, text: 0x1, binary: 0x2, close: 0x8, ping: 0x9, pong: 0xa } as const;
 
 /** RFC 6455 close codes this package sends or reports. */
-export const CloseCode = { normal: 1000, noStatus: 1005, abnormal: 1006, protocolError: 1002, invalidData: 1007, tooBig: 1009 } as const;
+export const CloseCode = { noStatus: 1005, abnormal: 1006, protocolError: 1002, invalidData: 1007, tooBig: 1009 } as const;
 
 export interface FrameReaderHandlers {
   /** A whole message; `payload` is the reader's to give away: nothing else holds it. */
