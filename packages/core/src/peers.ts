@@ -8,6 +8,7 @@ import { fileHashOf } from './hashing';
 import { SyncError } from './errors';
 import { PushedBlocks } from './pushed-blocks';
 import { PushLedger } from './push-ledger';
+import { ByteBudget } from './byte-budget';
 
 /** Announcements to peers start at most this often while changes keep coming. */
 const flushIntervalMinMs = 10;
@@ -39,6 +40,8 @@ interface Link {
   flushAgain: boolean;
   pending: Map<number, PendingRequest>;
   serving: number;
+  /** Bytes of blocks served to this peer and not yet written out to its socket. */
+  unwritten: ByteBudget;
   pushes: PushLedger;
 }
 
@@ -50,6 +53,12 @@ export interface PeerSource {
 export interface PeersOptions {
   requestTimeoutMs: number;
   servedRequestsMax: number;
+  /**
+   * Bytes of blocks read for one peer and not yet written out to its socket. The peer asks for its
+   * whole window at once (8 MiB a file); without this, each peer's window was read into memory
+   * and sat in the socket's queue.
+   */
+  servedBytesInFlightMax: number;
   /** Records one peer may make us hold; a peer that sends more is disconnected (memory stays bounded). */
   peerRecordsMax: number;
   onRecords(paths: string[], peerId: string): void;
@@ -143,6 +152,7 @@ export class Peers {
       flushAgain: false,
       pending: new Map(),
       serving: 0,
+      unwritten: new ByteBudget(this.options.servedBytesInFlightMax),
       pushes: new PushLedger(this.options.pushBatchBytesMax, pushConfirmMs),
     };
     this.links.set(connection.peerId, link);
@@ -271,17 +281,25 @@ export class Peers {
       return;
     }
     link.serving++;
+    let handedOver = false;
     try {
+      // Requests beyond the window wait here as requests, not as blocks read into memory.
+      await link.unwritten.acquire(request.size);
       const result = await this.options.serveBlock(request);
       if (result instanceof Uint8Array) {
         this.ctx.counters.bytesSent += result.byteLength;
-        await link.connection.sendBlock(request.id, result, () => this.options.releaseBlock?.(result));
+        handedOver = true;
+        await link.connection.sendBlock(request.id, result, () => {
+          this.options.releaseBlock?.(result);
+          link.unwritten.release(request.size);
+        });
       } else {
         await link.connection.send({ type: 'error', id: request.id, code: result.code, message: result.message });
       }
     } catch {
       // The connection closed while we answered; the peer asks again elsewhere.
     } finally {
+      if (!handedOver) link.unwritten.release(request.size);
       link.serving--;
     }
   }

@@ -1,38 +1,15 @@
-import { IgnoreRules } from '@sync/watcher';
 import { describe, expect, it } from 'vitest';
-import type { EngineContext } from './context';
-import { Emitter } from './emitter';
+import type { Emitter } from './emitter';
 import type { SyncEvents } from './events';
-import { Folder } from './folder';
-import type { IndexJournal } from './journal';
-import { LocalIndex } from './local-index';
-import { silentLogger } from './ports';
+import type { LocalIndex } from './local-index';
 import { Scanner, scanChainMsMax, walkEntriesPerTurn } from './scanner';
-import { ManualClock, MemoryFileSystem, SeededRandom } from './testing/index';
+import { engineContextOn } from './testing/engine-context';
+import { ManualClock, MemoryFileSystem } from './testing/index';
 
 // The scanner with a filesystem whose every call resolves at once, as small files' I/O does inline.
 function scannerOn(memory: MemoryFileSystem, clock = new ManualClock()): { scanner: Scanner; index: LocalIndex; events: Emitter<SyncEvents> } {
-  const fs = memory.mount();
-  const index = new LocalIndex(new Map(), { append() {} } as unknown as IndexJournal, 'idx-00000001');
-  const ignoreRules = IgnoreRules.fromText('');
-  const events = new Emitter<SyncEvents>();
-  const ctx: EngineContext = {
-    nodeId: 'n1',
-    fs,
-    folder: new Folder(fs, '/data', '/state'),
-    index,
-    clock,
-    random: new SeededRandom(1),
-    logger: silentLogger,
-    events,
-    conflictPolicy: 'keep-both',
-    counters: { bytesReceived: 0, bytesSent: 0, bytesReused: 0, blocksRequested: 0, filesSynced: 0, conflicts: 0, errors: 0 },
-    busy: new Set(),
-    journalFlush: () => Promise.resolve(),
-    ignoreRules,
-    isIgnored: (path, isDirectory) => ignoreRules.isIgnored(path, isDirectory),
-  };
-  return { scanner: new Scanner(ctx, { quietPeriodMs: 0, scansInFlightMax: 4, progressIntervalMs: 250 }), index, events };
+  const ctx = engineContextOn(memory.mount(), clock);
+  return { scanner: new Scanner(ctx, { quietPeriodMs: 0, scansInFlightMax: 4, progressIntervalMs: 250 }), index: ctx.index, events: ctx.events };
 }
 
 /** `files` files, 64 to a directory (the memory filesystem slows down on huge directories). */

@@ -6,6 +6,7 @@ import type { FileStat } from './ports';
 import { fileHashOf, readFull, sha256 } from './hashing';
 import { SyncError } from './errors';
 import { isLive, sameFingerprint } from './record';
+import type { ByteBudget } from './byte-budget';
 
 export interface TransferLimits {
   /** Blocks of one file requested or copied at once… */
@@ -15,34 +16,6 @@ export interface TransferLimits {
   /** Block bytes held in memory by all transfers together. */
   bytesInFlightMax: number;
   progressIntervalMs: number;
-}
-
-/** Counts bytes in flight across all transfers so memory stays bounded however many run. */
-export class ByteBudget {
-  private used = 0;
-  private readonly waiters: { bytes: number; resolve: () => void }[] = [];
-
-  constructor(private readonly capacity: number) {}
-
-  async acquire(bytes: number): Promise<void> {
-    const wanted = Math.min(bytes, this.capacity);
-    if (this.used + wanted <= this.capacity && this.waiters.length === 0) {
-      this.used += wanted;
-      return;
-    }
-    await new Promise<void>((resolve) => this.waiters.push({ bytes: wanted, resolve }));
-  }
-
-  release(bytes: number): void {
-    this.used -= Math.min(bytes, this.capacity);
-    while (this.waiters.length) {
-      const next = this.waiters[0]!;
-      if (this.used + next.bytes > this.capacity) break;
-      this.waiters.shift();
-      this.used += next.bytes;
-      next.resolve();
-    }
-  }
 }
 
 export interface FetchedFile {

@@ -15,8 +15,9 @@ export interface Connection {
   /** Resolves when the frame is queued below the high-water mark; rejects with `CLOSED` once closed. */
   send(message: AppMessage): Promise<void>;
   /**
-   * `released`, if given, is called once the transport holds no reference to `data`, so its buffer
-   * may be reused; a transport that hands frames over by reference never calls it.
+   * `released`, if given, is called exactly once, when the transport holds no reference to `data`
+   * (written out, copied, or not sent at all), so its buffer may be reused. The engine also counts
+   * a peer's unwritten bytes by it: a transport that never called it would stall that peer.
    */
   sendBlock(id: number, data: Uint8Array, released?: () => void): Promise<void>;
   /** Tells the peer why (a `close` message), then closes. */

@@ -6,7 +6,7 @@
 export interface FrameSocket {
   /** Resolves once the frame has been handed to the network (or the socket closed). */
   sendText(text: string): Promise<void>;
-  /** `released`, if given, is called once the socket holds no reference to `data` (maybe never). */
+  /** `released`, if given, is called once, when the socket holds no reference to `data` (at once if it was not sent). */
   sendBinary(data: Uint8Array, released?: () => void): Promise<void>;
   /** Bytes queued but not yet written. */
   readonly bufferedAmount: number;

@@ -95,7 +95,10 @@ export abstract class LiveFrameSocket implements FrameSocket {
   }
 
   private send(data: string | Uint8Array, binary: boolean, released?: () => void): Promise<void> {
-    if (!this.isOpen) return Promise.resolve();
+    if (!this.isOpen) {
+      released?.();
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       let waiting = false;
       this.writeFrame(data, binary, () => {

@@ -81,7 +81,10 @@ export class PeerSession implements Connection {
   }
 
   sendBlock(id: number, data: Uint8Array, released?: () => void): Promise<void> {
-    if (this.state !== 'open') return Promise.reject(this.closedError());
+    if (this.state !== 'open') {
+      released?.();
+      return Promise.reject(this.closedError());
+    }
     return this.socket.sendBinary(encodeBlock(id, data), released);
   }
 

@@ -88,6 +88,24 @@ describe.each([
     expect(frames[1]).toEqual({ id: 0xffffffff, data: new Uint8Array() });
   });
 
+  it('releases every block it was given exactly once, written out or refused after a close', async () => {
+    const factory = makeFactory();
+    const a = await start(factory, 'a');
+    const b = await start(factory, 'b');
+    const seenA = record(a.transport);
+    b.transport.dial(a.url);
+    await until(() => seenA.connections.length === 1 && b.transport.connections().length === 1, 'connected');
+    const ends = [seenA.connections[0]!, b.transport.connections()[0]!];
+    const releases = [0, 0, 0, 0];
+    await Promise.all(ends.map((end, i) => end.sendBlock(i, new Uint8Array(300_000), () => releases[i]!++)));
+    await until(() => releases[0] === 1 && releases[1] === 1, 'sent blocks released');
+    ends[0]!.close('test');
+    await until(() => ends.every((end) => end.closed), 'closed');
+    const refused = await Promise.allSettled(ends.map((end, i) => end.sendBlock(i, new Uint8Array(10), () => releases[i + 2]!++)));
+    expect(refused.map((result) => result.status)).toEqual(['rejected', 'rejected']);
+    expect(releases).toEqual([1, 1, 1, 1]);
+  });
+
   it('never connects peers with different secrets', async () => {
     const factory = makeFactory();
     const a = await start(factory, 'a', 'one');

@@ -40,9 +40,13 @@ class SimConnection implements Connection {
     return Promise.resolve();
   }
 
-  sendBlock(id: number, data: Uint8Array): Promise<void> {
+  sendBlock(id: number, data: Uint8Array, released?: () => void): Promise<void> {
+    // A copy, as a socket's write would be: the sender's buffer may be reused once released. Not
+    // `.slice()`: on a Buffer (a pooled frame is one) that is a view, not a copy.
+    const bytes = new Uint8Array(encodeBlock(id, data));
+    released?.();
     if (this.closed) return Promise.reject(new TransportError('CLOSED', 'connection closed', { peer: this.peerId }));
-    this.outbox.push({ kind: 'block', bytes: encodeBlock(id, data) });
+    this.outbox.push({ kind: 'block', bytes });
     this.network.framesSent++;
     return Promise.resolve();
   }

@@ -28,9 +28,11 @@ class MemoryEnd implements MemorySocket {
     return Promise.resolve();
   }
 
-  sendBinary(data: Uint8Array): Promise<void> {
-    // Copy: the sender may reuse its buffer, as it may with a real socket.
-    this.deliver({ kind: 'binary', data: data.slice() });
+  sendBinary(data: Uint8Array, released?: () => void): Promise<void> {
+    // Copy: the sender may reuse its buffer, as it may with a real socket. Not `.slice()`, which
+    // on a Buffer is a view.
+    this.deliver({ kind: 'binary', data: new Uint8Array(data) });
+    released?.();
     return Promise.resolve();
   }
 
