@@ -129,7 +129,9 @@ export class Puller {
     dirs.sort((a, b) => depth(a.path) - depth(b.path));
     const moves = pairMoves(rest, deletes);
 
-    for (const plan of dirs) await this.apply(plan);
+    // Parents before children, siblings at once: their parent's fsyncs are then shared (a tree
+    // of 100 directories cost 100 fsyncs of its root one after another, ~0.4 s).
+    for (const level of depthLevels(dirs)) await this.runConcurrently(level, (plan) => this.apply(plan));
     await this.runConcurrently(rest, (plan) => this.apply(plan, moves.get(plan)));
     for (const plan of deletes.sort((a, b) => depth(b.path) - depth(a.path))) {
       if (!this.movedAway.delete(plan.path)) await this.apply(plan);
@@ -526,6 +528,20 @@ export class Puller {
     this.dirsToSync.clear();
     await Promise.all(dirs.map((dir) => this.ctx.folder.syncDir(dir).catch(() => {})));
   }
+}
+
+/** Plans sorted by depth, split into runs of one depth each. */
+function depthLevels(sorted: readonly PathPlan[]): PathPlan[][] {
+  const levels: PathPlan[][] = [];
+  let levelDepth = -1;
+  for (const plan of sorted) {
+    if (depth(plan.path) !== levelDepth) {
+      levelDepth = depth(plan.path);
+      levels.push([]);
+    }
+    levels[levels.length - 1]!.push(plan);
+  }
+  return levels;
 }
 
 /** Smaller files are copied from a kept version as usual: the kept version stays. */

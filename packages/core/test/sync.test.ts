@@ -67,6 +67,17 @@ class WriteCheckingFileSystem extends NodeFileSystem {
   }
 }
 
+/** A disk whose directory fsyncs take a few ms, counted by directory, as a real disk's journal commits would. */
+class DirSyncCountingFileSystem extends NodeFileSystem {
+  readonly dirSyncs = new Map<string, number>();
+
+  override async syncDir(path: string): Promise<void> {
+    this.dirSyncs.set(path, (this.dirSyncs.get(path) ?? 0) + 1);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    return super.syncDir(path);
+  }
+}
+
 describe.each<TransportKind>(['ws', 'memory'])('engine over %s', (kind) => {
   let cluster: Cluster;
   beforeEach(async () => {
@@ -187,6 +198,23 @@ describe('engine over real WebSockets', () => {
     // 72 blocks of 128 KiB written from about the 24 buffers of one file: the pool took them back.
     expect(disk.writes).toBeGreaterThanOrEqual(72);
     expect(disk.memories.size).toBeLessThan(disk.writes / 2);
+  });
+
+  it('creates sibling directories at once, so they share their parent\'s fsyncs', async () => {
+    const a = await cluster.add('a');
+    const disk = new DirSyncCountingFileSystem();
+    const b = await cluster.add('b', { peers: ['a'], fileSystem: disk });
+    await waitFor(() => b.node.status().peers.length === 1, 'b connected to a');
+    // Made outside the folder and moved in at once, so a announces the whole tree together.
+    const staged = join(cluster.dirOf('stage'), 'tree');
+    for (let i = 0; i < 40; i++) await mkdir(join(staged, `d${i}`), { recursive: true });
+    await rename(staged, join(a.dir, 'tree'));
+    await waitFor(() => b.node.status().directories === 41, 'the tree on b');
+    expect((await readdir(join(b.dir, 'tree'))).length).toBe(40);
+    // One after another, each of the 40 would have waited for its own fsync of tree/.
+    const treeSyncs = disk.dirSyncs.get(join(b.dir, 'tree')) ?? 0;
+    expect(treeSyncs).toBeGreaterThan(0);
+    expect(treeSyncs).toBeLessThanOrEqual(10);
   });
 
   it('reports how far it has each peer\'s index, up to the peer\'s own sequence once caught up', async () => {
