@@ -75,7 +75,7 @@ export const defaultEngineLimits: Readonly<EngineLimits> = Object.freeze({
   requestTimeoutMs: 30_000,
   servedRequestsMax: 256,
   // Per peer. Its whole window read at once sat in the socket's queue: a node serving 1 GiB to two
-  // peers peaked at 97–99 MiB, with 2 MiB at 84–87 MiB, in the same time (1 MiB: no lower).
+  // peers peaked at 97–99 MiB, with 2 MiB at 86–87 MiB in the same time (1 MiB: 84–85 MiB, slower).
   servedBytesInFlightMax: 2 * 1024 * 1024,
   peerRecordsMax: 1_000_000,
   pushFileBytesMax: 64 * 1024,
