@@ -3,6 +3,7 @@ import { createSyncNode } from '@sync/core';
 import { confirmDeletesCommand } from './confirm-deletes';
 import { parseConfig } from './config';
 import { Daemon } from './daemon';
+import { tuneHeap } from './heap';
 import { createLogger } from './logger';
 import type { AppLogger } from './logger';
 import { version } from './version';
@@ -32,6 +33,7 @@ function main(): void {
       return;
   }
   const { config, warnings } = result;
+  tuneHeap();
   const logger = createLogger({ level: config.logLevel, format: config.logFormat });
   for (const warning of warnings) logger.warn(warning);
   let daemon: Daemon;
