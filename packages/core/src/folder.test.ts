@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { Folder } from './folder';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Folder, tempShardDirs } from './folder';
 import { NodeFileSystem } from './node-file-system';
+import { prepareStateDir } from './state-dir';
 
 describe('Folder', () => {
   it('refuses paths that could leave the folder or touch the state dir', () => {
@@ -17,5 +21,27 @@ describe('Folder', () => {
     expect(folder.isForbidden('meta/state/index.journal')).toBe(true);
     expect(folder.isForbidden('meta/other')).toBe(false);
     expect(new Folder(new NodeFileSystem(), '/data', '/var/state').stateDirRelative).toBeNull();
+  });
+
+  it('spreads temp files over the tmp dir\'s subdirectories, which a fresh start empties and makes', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'folder-temp-'));
+    try {
+      const stateDir = join(root, '.sync');
+      const fs = new NodeFileSystem();
+      await prepareStateDir(fs, stateDir);
+      const folder = new Folder(fs, root, stateDir);
+      const shards = tempShardDirs(stateDir);
+      const used = Array.from({ length: shards.length * 2 }, (_, i) => dirname(folder.tempPath(`t${i}`)));
+      // In turn, so files created at once never share a directory's lock while a shard is free.
+      expect(used).toEqual([...shards, ...shards]);
+
+      const stale = folder.tempPath('left-by-a-crash');
+      await writeFile(stale, 'partial');
+      await prepareStateDir(fs, stateDir);
+      expect((await readdir(join(stateDir, 'tmp'))).sort()).toEqual(shards.map((dir) => dir.slice(dir.lastIndexOf('/') + 1)).sort());
+      expect(await readdir(dirname(stale))).toEqual([]);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

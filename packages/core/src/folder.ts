@@ -6,6 +6,19 @@ import { parentPath } from './record';
 import { GroupCommit } from './group-commit';
 
 /**
+ * Temp files are spread over this many subdirectories of the tmp dir, in turn. Creating a file
+ * takes its directory's lock: with one tmp dir, a receiver's pool threads creating files at once
+ * spun on that lock for a sixth of the receiver's CPU in `small` (perf), and a bare loop making
+ * 10,000 small files took 4.2–5.6 s instead of 2.5–3.2 s.
+ */
+const tempShardCount = 16;
+
+/** The tmp dir's subdirectories temp files are created in; `prepareStateDir` makes them. */
+export function tempShardDirs(stateDir: string): string[] {
+  return Array.from({ length: tempShardCount }, (_, i) => join(stateDir, 'tmp', i.toString(16)));
+}
+
+/**
  * The synced folder as the engine may touch it: relative paths only, checked by the protocol's
  * path rules, and every parent a real directory (never a symlink), so nothing resolves outside.
  */
@@ -15,6 +28,8 @@ export class Folder {
   /** Set when the state dir lives inside the folder: paths under it are never synced. */
   readonly stateDirRelative: string | null;
   private readonly dirSyncs: GroupCommit;
+  private readonly tempDirs: readonly string[];
+  private nextTempDir = 0;
 
   constructor(
     readonly fs: FileSystem,
@@ -22,6 +37,7 @@ export class Folder {
     readonly stateDir: string,
   ) {
     this.tmpDir = join(stateDir, 'tmp');
+    this.tempDirs = tempShardDirs(stateDir);
     this.versionsDir = join(stateDir, 'versions');
     const rel = relative(root, stateDir);
     this.stateDirRelative = rel && !rel.startsWith('..') && !rel.startsWith(sep) ? rel.split(sep).join('/') : null;
@@ -94,7 +110,9 @@ export class Folder {
   }
 
   tempPath(id: string): string {
-    return join(this.tmpDir, `${id}.part`);
+    const dir = this.tempDirs[this.nextTempDir]!;
+    this.nextTempDir = (this.nextTempDir + 1) % this.tempDirs.length;
+    return join(dir, `${id}.part`);
   }
 }
 

@@ -2,6 +2,7 @@ import { dirname, join } from 'node:path';
 import { NodeIdSchema } from '@sync/protocol';
 import type { FileSystem, Random } from './ports';
 import { SyncError } from './errors';
+import { tempShardDirs } from './folder';
 
 const utf8 = new TextEncoder();
 const decoder = new TextDecoder();
@@ -28,6 +29,7 @@ export async function prepareStateDir(fs: FileSystem, stateDir: string): Promise
     // Partial transfers of a previous run are never resumed blindly: their blocks are re-verified anyway.
     await fs.removeTree(join(stateDir, 'tmp'));
     await fs.mkdir(join(stateDir, 'tmp'), 0o700);
+    for (const dir of tempShardDirs(stateDir)) await fs.mkdir(dir, 0o700);
   } catch (cause) {
     throw new SyncError('STATE_DIR', `cannot prepare the state dir ${stateDir}`, { cause });
   }

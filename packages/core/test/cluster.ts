@@ -50,6 +50,12 @@ export async function readTree(root: string, options: { modes?: boolean } = {}):
   return tree;
 }
 
+/** Temp files left in a node's state dir (`<dir>/.sync/tmp`, at any depth). */
+export async function tempFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(join(dir, '.sync', 'tmp'), { recursive: true, withFileTypes: true });
+  return entries.filter((entry) => !entry.isDirectory()).map((entry) => entry.name);
+}
+
 export async function treesEqual(dirs: string[]): Promise<boolean> {
   const trees = await Promise.all(dirs.map((dir) => readTree(dir).catch(() => null)));
   const first = JSON.stringify(sortKeys(trees[0]));

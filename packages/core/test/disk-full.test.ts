@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { NodeFileSystem } from '../src/index';
 import type { WriteHandle } from '../src/index';
-import { Cluster, waitFor } from './cluster';
+import { Cluster, tempFiles, waitFor } from './cluster';
 
 /** The real filesystem with a quota on bytes written: past it, writes fail as a full disk does. */
 class FullDisk extends NodeFileSystem {
@@ -48,7 +48,7 @@ describe('a full disk on the receiving node', () => {
     await writeFile(join(a.dir, 'big.bin'), big);
     await waitFor(() => errors.some((e) => e.includes('ENOSPC')), 'the disk-full error');
     expect(await readdir(b.dir)).not.toContain('big.bin');
-    await waitFor(async () => (await readdir(join(b.dir, '.sync', 'tmp'))).length === 0, 'temp files cleaned up');
+    await waitFor(async () => (await tempFiles(b.dir)).length === 0, 'temp files cleaned up');
 
     disk.quotaBytes = Number.POSITIVE_INFINITY; // the user freed some space
     await waitFor(async () => (await readFile(join(b.dir, 'big.bin')).catch(() => null))?.equals(big) ?? false, 'the retried transfer', 30_000);

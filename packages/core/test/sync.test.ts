@@ -3,7 +3,7 @@ import { chmod, mkdir, readFile, readdir, rename, rm, stat, symlink, readlink, w
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join, sep } from 'node:path';
-import { Cluster, waitFor, readTree } from './cluster';
+import { Cluster, tempFiles, waitFor, readTree } from './cluster';
 import { NodeFileSystem } from '../src/node-file-system';
 import { parallelHashMinBytes } from '../src/hashing';
 import type { TransportKind } from './cluster';
@@ -694,7 +694,7 @@ describe('engine over real WebSockets', () => {
       await cluster.restart('b', ['a']);
       await waitFor(async () => (await stat(join(b!.dir, 'huge.bin')).catch(() => null))?.size === data.length, 'the resumed transfer');
       expect((await readFile(join(b!.dir, 'huge.bin'))).equals(data)).toBe(true);
-      expect(await readdir(join(b!.dir, '.sync/tmp'))).toEqual([]);
+      expect(await tempFiles(b!.dir)).toEqual([]);
     } finally {
       clearInterval(watch);
     }

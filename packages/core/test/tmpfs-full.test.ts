@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Cluster, waitFor } from './cluster';
+import { Cluster, tempFiles, waitFor } from './cluster';
 
 // A real full disk: the receiver's folder (and its state dir) on a 4 MiB tmpfs. Needs root to
 // mount, which the CI machine has; the message says so where it does not.
@@ -46,7 +46,7 @@ describe('a real full disk (tmpfs)', () => {
     await writeFile(join(a.dir, 'big.bin'), big);
     await waitFor(() => errors.some((m) => m.includes('ENOSPC')), 'ENOSPC reported');
     expect(await readdir(bDir)).not.toContain('big.bin');
-    await waitFor(async () => (await readdir(join(bDir, '.sync', 'tmp'))).length === 0, 'no temp file left on the full disk');
+    await waitFor(async () => (await tempFiles(bDir)).length === 0, 'no temp file left on the full disk');
 
     await writeFile(join(a.dir, 'small.txt'), 'still syncing');
     await waitFor(async () => (await readFile(join(bDir, 'small.txt'), 'utf8').catch(() => '')) === 'still syncing', 'a small file despite the full disk');
