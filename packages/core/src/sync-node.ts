@@ -31,6 +31,11 @@ import { BlockPool } from './block-pool';
 export interface EngineLimits {
   quietPeriodMs: number;
   scansInFlightMax: number;
+  /**
+   * Paths one pull pass applies at once. A small file's commit is mostly waiting for its fsyncs,
+   * and a journaling filesystem commits the fsyncs that wait together in one go: more in flight,
+   * fewer commits per file.
+   */
   transfersInFlightMax: number;
   blocksInFlightMax: number;
   /** Block bytes one file may have requested at once (fewer, larger blocks for large files). */
@@ -66,7 +71,9 @@ export interface EngineLimits {
 export const defaultEngineLimits: Readonly<EngineLimits> = Object.freeze({
   quietPeriodMs: 10,
   scansInFlightMax: 4,
-  transfersInFlightMax: 64,
+  // 10,000 files of 4 KiB, two daemons by hand on a journaled ext4: 16 took 5.7 s, 64 4.0 s,
+  // 128 to 512 3.4–3.6 s, 1,024 4.0–4.9 s.
+  transfersInFlightMax: 256,
   blocksInFlightMax: 64,
   fileBytesInFlightMax: 8 * 1024 * 1024,
   // At the smallest block size (128 KiB) this is 192 requests, plus one short last block per
