@@ -24,6 +24,13 @@ export interface PullerOptions extends TransferLimits {
 type Outcome = 'done' | 'retry' | 'rescan';
 
 /**
+ * Retries of paths that could not be pulled wait twice as long after each round in which nothing
+ * was pulled, up to this. A path only a peer holding its deletes still lists (the peer has lost
+ * the file and answers every request with an error) was asked for every 2 s without end.
+ */
+const retryDelayMaxMs = 60_000;
+
+/**
  * Brings the disk to the version the cluster agrees on, in passes: directories first, then files
  * and links (many at once), then deletes deepest first, so a rename's new file is assembled before
  * its old one goes away.
@@ -34,6 +41,8 @@ export class Puller {
   private passRunning = false;
   private passQueued = false;
   private retryTimer: unknown = null;
+  private retryDelayMs: number;
+  private pulledSinceRetry = false;
   private stopped = false;
   private inFlight = 0;
   private readonly budget: ByteBudget;
@@ -50,6 +59,7 @@ export class Puller {
     private readonly options: PullerOptions,
   ) {
     this.budget = new ByteBudget(options.bytesInFlightMax);
+    this.retryDelayMs = options.retryDelayMs;
   }
 
   get transfersInFlight(): number {
@@ -163,7 +173,9 @@ export class Puller {
     } finally {
       this.ctx.busy.delete(plan.path);
     }
-    if (outcome === 'rescan') {
+    if (outcome === 'done') {
+      this.pulled();
+    } else if (outcome === 'rescan') {
       // The user changed the path under us: index that first, so it becomes a conflict, never an overwrite.
       this.scanner.enqueue(plan.path);
     } else if (outcome === 'retry') {
@@ -187,8 +199,21 @@ export class Puller {
     if (this.retryTimer !== null || this.stopped) return;
     this.retryTimer = this.ctx.clock.setTimeout(() => {
       this.retryTimer = null;
+      this.retryDelayMs = this.pulledSinceRetry ? this.options.retryDelayMs : Math.min(2 * this.retryDelayMs, retryDelayMaxMs);
+      this.pulledSinceRetry = false;
       this.retryWaiting();
-    }, this.options.retryDelayMs);
+    }, this.retryDelayMs);
+  }
+
+  /** Something arrived, so what waits may be pullable again too (space freed, a peer caught up): retry at the first delay. */
+  private pulled(): void {
+    this.pulledSinceRetry = true;
+    if (this.retryDelayMs === this.options.retryDelayMs) return;
+    this.retryDelayMs = this.options.retryDelayMs;
+    if (this.retryTimer === null) return;
+    this.ctx.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.scheduleRetry();
   }
 
   private async applyPlan(plan: PathPlan, moveFrom?: PathPlan): Promise<Outcome> {

@@ -51,6 +51,7 @@ export interface EngineLimits {
   pushFileBytesMax: number;
   /** Pushed bytes a receiver holds for its puller, and so pushed bytes a peer may hold unconfirmed. */
   pushBatchBytesMax: number;
+  /** Before a failed scan or pull is tried again; pull retries double while nothing is pulled, up to a minute. */
   retryDelayMs: number;
   progressIntervalMs: number;
   journalSyncIntervalMs: number;
