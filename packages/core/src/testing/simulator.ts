@@ -144,6 +144,17 @@ interface SimNode {
   watcher: ManualWatcher | null;
   clock: SkewedClock | null;
   incarnation: number;
+  /** The tree as the engine last saw it, while the node is down (null while up or never started). */
+  treeWhenDown: Record<string, TreeEntry> | null;
+}
+
+/**
+ * A chain of moves of one file on a down node: where it began, and the expectations the first
+ * move dropped there.
+ */
+interface MoveChain {
+  home: string;
+  dropped: Expectation[];
 }
 
 interface Expectation {
@@ -315,6 +326,10 @@ export class Simulator {
   private readonly trace: string[] = [];
   private readonly failures: string[] = [];
   private readonly expectations: Expectation[] = [];
+  /** By `node path hash`: a down node's file its user moved to `path`. */
+  private readonly movedWhileDown = new Map<string, MoveChain>();
+  /** `hash base` of expectations a user knowingly superseded (wrote over, deleted): never restored. */
+  private readonly superseded = new Set<string>();
   private readonly userContents = new Set<string>();
   private readonly userModes = new Set<number>([0o644, 0o755]);
   private engineErrors = 0;
@@ -385,7 +400,7 @@ export class Simulator {
 
   private makeNode(index: number): SimNode {
     const root = `/sim/n${index}`;
-    const node: SimNode = { index, id: `n${index}`, root, fs: null as unknown as MemoryFileSystem, offsetMs: 0, engine: null, watcher: null, clock: null, incarnation: 0 };
+    const node: SimNode = { index, id: `n${index}`, root, fs: null as unknown as MemoryFileSystem, offsetMs: 0, engine: null, watcher: null, clock: null, incarnation: 0, treeWhenDown: null };
     node.fs = new MemoryFileSystem({
       now: () => this.clock.now() + node.offsetMs,
       isSynced: (path) => path.startsWith(`${root}/`) && !path.startsWith(`${root}/.sync/`) && path !== `${root}/.sync`,
@@ -430,6 +445,8 @@ export class Simulator {
     node.clock = clock;
     node.watcher = watcher;
     node.engine = engine;
+    node.treeWhenDown = null;
+    for (const key of this.movedWhileDown.keys()) if (key.startsWith(`${node.id}\0`)) this.movedWhileDown.delete(key);
     try {
       await this.drive(engine.start(), `start ${node.id}`);
     } catch (error) {
@@ -449,6 +466,7 @@ export class Simulator {
     node.watcher = null;
     await this.drive(engine.stop(), `stop ${node.id}`);
     if (node.clock) node.clock.dead = true;
+    node.treeWhenDown = this.tree(node);
   }
 
   /**
@@ -465,6 +483,7 @@ export class Simulator {
   private async crash(node: SimNode): Promise<void> {
     this.crashes++;
     node.fs.crash();
+    node.treeWhenDown = this.tree(node);
     this.network.kill(node.id);
     if (node.clock) node.clock.dead = true;
     const engine = node.engine;
@@ -594,6 +613,7 @@ export class Simulator {
     const seen = Object.entries(node.fs.tree(node.root, ['.sync'])).filter(([p, entry]) => entry.type === 'file' && (p === path || p.startsWith(`${path}/`)));
     for (const [p, entry] of seen) {
       const base = conflictBase(p);
+      this.superseded.add(`${entry.hash}\0${base}`);
       for (let i = this.expectations.length - 1; i >= 0; i--) {
         const e = this.expectations[i]!;
         if (e.hash === entry.hash && conflictBase(e.path) === base) this.expectations.splice(i, 1);
@@ -618,8 +638,36 @@ export class Simulator {
     return `${label} ${path} (w${spec.id}, ${data.byteLength} B)`;
   }
 
-  private dropExpectation(hash: string, path: string): void {
+  /** `knowingly`: the user wrote over or removed that content; a down node's move is not that yet. */
+  /** The chain of moves a down node's file at `path` is on, begun here if none. */
+  private takeMoveChain(node: SimNode, path: string, hash: string): MoveChain {
+    const key = `${node.id}\0${path}\0${hash}`;
+    const chain = this.movedWhileDown.get(key);
+    this.movedWhileDown.delete(key);
+    if (chain) return chain;
     const base = conflictBase(path);
+    return { home: path, dropped: this.expectations.filter((e) => e.hash === hash && conflictBase(e.path) === base) };
+  }
+
+  /**
+   * A down node's file moved back where its engine last saw it, with the same bytes, mode and
+   * mtime: to that engine nothing happened (it cannot tell), so it is no new write; what the first
+   * move dropped comes back unless a user has superseded it since. False (and the chain goes on)
+   * for any other move.
+   */
+  private movedBack(node: SimNode, down: Record<string, TreeEntry>, chain: MoveChain, dest: string, entry: TreeEntry): boolean {
+    const seen = down[dest];
+    if (chain.home === dest && seen !== undefined && seen.hash === entry.hash && seen.mode === entry.mode && seen.mtimeMs === entry.mtimeMs) {
+      for (const e of chain.dropped) if (!this.superseded.has(`${e.hash}\0${conflictBase(e.path)}`)) this.expectations.push(e);
+      return true;
+    }
+    this.movedWhileDown.set(`${node.id}\0${dest}\0${entry.hash}`, chain);
+    return false;
+  }
+
+  private dropExpectation(hash: string, path: string, knowingly = true): void {
+    const base = conflictBase(path);
+    if (knowingly) this.superseded.add(`${hash}\0${base}`);
     for (let i = this.expectations.length - 1; i >= 0; i--) {
       const e = this.expectations[i]!;
       if (e.hash === hash && conflictBase(e.path) === base) this.expectations.splice(i, 1);
@@ -675,9 +723,15 @@ export class Simulator {
         }
         const moved = Object.entries(before).filter(([p, e]) => e.type === 'file' && (p === from || p.startsWith(`${from}/`)));
         if (before[to]?.hash) this.dropExpectation(before[to].hash, to);
-        for (const [p, e] of moved) this.dropExpectation(e.hash!, p);
+        const down = node!.engine ? null : node!.treeWhenDown;
+        const chains = down ? moved.map(([p, e]) => this.takeMoveChain(node!, p, e.hash!)) : [];
+        for (const [p, e] of moved) this.dropExpectation(e.hash!, p, !down);
         node!.fs.userRename(`${node!.root}/${from}`, `${node!.root}/${to}`);
-        for (const [p, e] of moved) this.expectations.push({ hash: e.hash!, path: `${to}${p.slice(from.length)}`, origin: `${node!.id} rename ${p}` });
+        for (const [i, [p, e]] of moved.entries()) {
+          const dest = `${to}${p.slice(from.length)}`;
+          if (down && this.movedBack(node!, down, chains[i]!, dest, e)) continue;
+          this.expectations.push({ hash: e.hash!, path: dest, origin: `${node!.id} rename ${p}` });
+        }
         return say(`rename ${from} → ${to}`);
       }
       case 'mkdir': {
