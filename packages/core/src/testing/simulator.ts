@@ -157,6 +157,14 @@ interface MoveChain {
   dropped: Expectation[];
 }
 
+function moveKey(node: SimNode, path: string, hash: string): string {
+  return `${node.id}\0${path}\0${hash}`;
+}
+
+function supersededKey(hash: string, path: string): string {
+  return `${hash}\0${conflictBase(path)}`;
+}
+
 interface Expectation {
   hash: string;
   path: string;
@@ -612,12 +620,7 @@ export class Simulator {
   private supersede(node: SimNode, path: string): void {
     const seen = Object.entries(node.fs.tree(node.root, ['.sync'])).filter(([p, entry]) => entry.type === 'file' && (p === path || p.startsWith(`${path}/`)));
     for (const [p, entry] of seen) {
-      const base = conflictBase(p);
-      this.superseded.add(`${entry.hash}\0${base}`);
-      for (let i = this.expectations.length - 1; i >= 0; i--) {
-        const e = this.expectations[i]!;
-        if (e.hash === entry.hash && conflictBase(e.path) === base) this.expectations.splice(i, 1);
-      }
+      this.dropExpectation(entry.hash!, p);
     }
   }
 
@@ -638,10 +641,9 @@ export class Simulator {
     return `${label} ${path} (w${spec.id}, ${data.byteLength} B)`;
   }
 
-  /** `knowingly`: the user wrote over or removed that content; a down node's move is not that yet. */
   /** The chain of moves a down node's file at `path` is on, begun here if none. */
   private takeMoveChain(node: SimNode, path: string, hash: string): MoveChain {
-    const key = `${node.id}\0${path}\0${hash}`;
+    const key = moveKey(node, path, hash);
     const chain = this.movedWhileDown.get(key);
     this.movedWhileDown.delete(key);
     if (chain) return chain;
@@ -658,16 +660,17 @@ export class Simulator {
   private movedBack(node: SimNode, down: Record<string, TreeEntry>, chain: MoveChain, dest: string, entry: TreeEntry): boolean {
     const seen = down[dest];
     if (chain.home === dest && seen !== undefined && seen.hash === entry.hash && seen.mode === entry.mode && seen.mtimeMs === entry.mtimeMs) {
-      for (const e of chain.dropped) if (!this.superseded.has(`${e.hash}\0${conflictBase(e.path)}`)) this.expectations.push(e);
+      for (const e of chain.dropped) if (!this.superseded.has(supersededKey(e.hash, e.path))) this.expectations.push(e);
       return true;
     }
-    this.movedWhileDown.set(`${node.id}\0${dest}\0${entry.hash}`, chain);
+    this.movedWhileDown.set(moveKey(node, dest, entry.hash!), chain);
     return false;
   }
 
+  /** `knowingly`: the user wrote over or removed that content; a down node's move is not that yet. */
   private dropExpectation(hash: string, path: string, knowingly = true): void {
     const base = conflictBase(path);
-    if (knowingly) this.superseded.add(`${hash}\0${base}`);
+    if (knowingly) this.superseded.add(supersededKey(hash, path));
     for (let i = this.expectations.length - 1; i >= 0; i--) {
       const e = this.expectations[i]!;
       if (e.hash === hash && conflictBase(e.path) === base) this.expectations.splice(i, 1);
