@@ -1,12 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { blockSizeFor } from '@sync/protocol';
 import { emptyFileHash, fileHashOf, hashFile, parallelHashMinBytes } from './hashing';
 import type { BlockInfo } from '@sync/protocol';
 import { NodeFileSystem } from './node-file-system';
+import { BlockPool } from './block-pool';
 
 const fs = new NodeFileSystem();
 const hex = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
@@ -79,5 +80,38 @@ describe('hashFile', () => {
     expect(digest.hash).toBe(fileHashOf(digest.blocks));
     // Below the threshold it reads the file itself.
     await expect(hashFile(hashing, '/x/small', parallelHashMinBytes - 1)).rejects.toThrow('read block by block');
+  });
+
+  it('reads into buffers it takes from the pool and gives every one back, also when a read fails', async () => {
+    const pool = new BlockPool(16 * 1024 * 1024);
+    const out = new Set<Uint8Array>();
+    const taken: Uint8Array[] = [];
+    const buffers = {
+      take: (size: number) => {
+        const buffer = pool.take(size);
+        out.add(buffer);
+        taken.push(buffer);
+        return buffer;
+      },
+      give: (buffer: Uint8Array) => {
+        expect(out.delete(buffer)).toBe(true);
+        pool.give(buffer);
+      },
+    };
+    const blockSize = blockSizeFor(3 * 128 * 1024);
+    const files = { empty: Buffer.alloc(0), big: randomBytes(2 * blockSize + 7), small: randomBytes(4096), smaller: randomBytes(3000) };
+    for (const [name, data] of Object.entries(files)) {
+      await writeFile(join(dir, name), data);
+      const digest = await hashFile(fs, join(dir, name), data.length, undefined, buffers);
+      // Each read buffer held the file before: what it still holds must never reach a hash.
+      expect(digest).toEqual(await hashFile(fs, join(dir, name), data.length));
+      expect(out.size).toBe(0);
+    }
+    // The pool's buffers went round: four files, not a buffer or two of their own each.
+    expect(new Set(taken).size).toBeLessThan(taken.length);
+    await mkdir(join(dir, 'a-dir'));
+    await expect(hashFile(fs, join(dir, 'a-dir'), 4096, undefined, buffers)).rejects.toThrow();
+    await expect(hashFile(fs, join(dir, 'a-dir'), 3 * blockSize, undefined, buffers)).rejects.toThrow();
+    expect(out.size).toBe(0);
   });
 });

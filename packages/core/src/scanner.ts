@@ -7,7 +7,7 @@ import { fingerprint, isLive, sameFingerprint, sameMtime } from './record';
 import { largeFileBytesMin } from './local-index';
 import { ExpiringMap } from './expiring-map';
 import { hashFile } from './hashing';
-import type { FileDigest } from './hashing';
+import type { FileDigest, HashBuffers } from './hashing';
 import { SyncError, errnoCode } from './errors';
 import type { ChangeOp } from './events';
 
@@ -38,6 +38,8 @@ export interface ScannerOptions {
   retryDelayMs?: number;
   /** A hash that takes longer than this is reported ('hash-progress') this often. */
   progressIntervalMs?: number;
+  /** Read buffers for hashing, reused (a `BlockPool`); fresh ones per file without. */
+  hashBuffers?: HashBuffers;
 }
 
 export interface HeldDeletes {
@@ -415,7 +417,7 @@ export class Scanner {
     const wasFile = isLive(before) && before.type === 'file';
     if (wasFile && isAsIndexed(before, stat)) return;
     const moved = wasFile ? null : await this.movedHere(path, stat);
-    const digest = moved?.digest ?? (await hashFile(this.ctx.fs, this.ctx.folder.abs(path), stat.size, this.hashProgress(path, stat.size)));
+    const digest = moved?.digest ?? (await hashFile(this.ctx.fs, this.ctx.folder.abs(path), stat.size, this.hashProgress(path, stat.size), this.options.hashBuffers));
     // The old path's delete is made durable now and announced with the new path (below), so a
     // peer sees both in one batch and can rename its copy instead of copying it.
     if (moved?.from) await this.syncNearestDir(moved.from.path);

@@ -311,7 +311,9 @@ class Engine implements SyncNode {
     const versions = new Versions(ctx, { retentionMs: this.limits.versionsRetentionMs, bytesMax: this.limits.versionsBytesMax });
     let puller: Puller | null = null;
     let peers: Peers | null = null;
+    const blockPool = new BlockPool(blockPoolBytesMax);
     const scanner = new Scanner(ctx, {
+      hashBuffers: blockPool,
       holdDeletes: (vanished, live) => this.holdDeletesReason(vanished.length, live),
       retryDelayMs: this.limits.retryDelayMs,
       quietPeriodMs: this.limits.quietPeriodMs,
@@ -321,7 +323,6 @@ class Engine implements SyncNode {
         if (peers && peers.recordsFor(path).length > 0) puller?.markDirty([path]);
       },
     });
-    const blockPool = new BlockPool(blockPoolBytesMax);
     peers = new Peers(ctx, {
       requestTimeoutMs: this.limits.requestTimeoutMs,
       servedRequestsMax: this.limits.servedRequestsMax,
