@@ -89,17 +89,10 @@ export class Folder {
     }
   }
 
-  /**
-   * Creates missing parents; refuses when one is a symlink or a file (it could point anywhere).
-   * Nothing is created under a level not seen to be a real directory. A parent that exists as a
-   * directory ends it at one lstat (a level above it could still be a symlink, but nothing is
-   * created then, and whatever is placed in the folder is placed after `stat` or `parentsAreDirs`
-   * checked every level): else each pull paid an lstat per level, here and again before its commit.
-   */
+  /** Creates missing parents; refuses when one is a symlink or a file (it could point anywhere). */
   async ensureParents(path: string): Promise<void> {
     const parent = parentPath(path);
     if (parent === null) return;
-    if ((await this.fs.lstat(this.abs(parent)))?.type === 'dir') return;
     let current = '';
     for (const segment of parent.split('/')) {
       current = current ? `${current}/${segment}` : segment;
