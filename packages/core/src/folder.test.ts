@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Folder, tempShardDirs } from './folder';
@@ -40,6 +40,31 @@ describe('Folder', () => {
       await prepareStateDir(fs, stateDir);
       expect((await readdir(join(stateDir, 'tmp'))).sort()).toEqual(shards.map((dir) => dir.slice(dir.lastIndexOf('/') + 1)).sort());
       expect(await readdir(dirname(stale))).toEqual([]);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('makes missing parents, and refuses a path under a symlink at any level, even where it resolves to a directory', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'folder-parents-'));
+    try {
+      const outside = join(root, 'outside');
+      await mkdir(join(outside, 'b'), { recursive: true });
+      const folder = new Folder(new NodeFileSystem(), join(root, 'data'), join(root, 'data', '.sync'));
+      await mkdir(folder.root);
+      await folder.ensureParents('x/y/z/file');
+      expect(await readdir(join(folder.root, 'x', 'y'))).toEqual(['z']);
+
+      await symlink(outside, join(folder.root, 'link'));
+      await expect(folder.ensureParents('link/new/file')).rejects.toThrow(/UNSAFE_PATH/);
+      // "link/b" is a directory as far as an lstat of it can tell. A pull's commit then finds no
+      // file at "link/b/file" (its stat is null: unreachable), so this refusal is what keeps the
+      // file out of "outside". An ensureParents that stopped at a parent found to be a directory
+      // would let it through.
+      await expect(folder.ensureParents('link/b/file')).rejects.toThrow(/UNSAFE_PATH/);
+      expect(await folder.stat('link/b/file')).toBeNull();
+      expect(await readdir(outside)).toEqual(['b']);
+      expect(await readdir(join(outside, 'b'))).toEqual([]);
     } finally {
       await rm(root, { recursive: true, force: true });
     }

@@ -89,7 +89,12 @@ export class Folder {
     }
   }
 
-  /** Creates missing parents; refuses when one is a symlink or a file (it could point anywhere). */
+  /**
+   * Creates missing parents; refuses when one is a symlink or a file (it could point anywhere).
+   * Every level is checked, even when the parent itself is a directory: this is what keeps a
+   * pull's new entry inside the folder, since a commit's own look (`stat`) reads a path it cannot
+   * reach safely as missing.
+   */
   async ensureParents(path: string): Promise<void> {
     const parent = parentPath(path);
     if (parent === null) return;
