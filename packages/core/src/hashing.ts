@@ -73,7 +73,9 @@ type ReadHandle = Parameters<typeof readFull>[0];
 async function hashOneBlock(handle: ReadHandle, sizeHint: number, buffers: HashBuffers): Promise<FileDigest | null> {
   // A power of two, which a pool keeps for the next file of about this size. Not zeroed: only
   // the bytes a read filled are ever hashed.
-  const buffer = buffers.take(2 ** Math.ceil(Math.log2(sizeHint + 1)));
+  let bufferSize = 1;
+  while (bufferSize < sizeHint + 1) bufferSize *= 2;
+  const buffer = buffers.take(bufferSize);
   try {
     // One byte more than expected tells a file that grew apart from one that did not.
     const length = await readFull(handle, buffer.subarray(0, sizeHint + 1), 0);
