@@ -1,10 +1,11 @@
 import { allocBlockPayload, blockFrameOf } from '@sync/protocol';
 
 /**
- * Reuses the buffers blocks are served and received in. Each block in a fresh buffer made V8 run
- * a full collection after every ~64 MiB ("external memory pressure"). A served block's buffer
- * comes back once the transport has written it out, a received one's once it is in the file, and
- * the next block of the same size is read into it.
+ * Reuses the buffers blocks are served and received in, and the scanner's read buffers
+ * (`hashFile`). Each block in a fresh buffer made V8 run a full collection after every ~64 MiB
+ * ("external memory pressure"). A served block's buffer comes back once the transport has written
+ * it out, a received one's once it is in the file, a read buffer once its file is hashed, and the
+ * next block of the same size is read into it.
  */
 export class BlockPool {
   private readonly free = new Map<number, Uint8Array[]>();
