@@ -68,4 +68,11 @@ describe('deterministic simulation', () => {
   // as a new write that a peer's later edit had to keep as a conflict. The engine cannot tell
   // (same path, bytes, mode and mtime) and rightly took the edit, which superseded that content.
   it.each([1124])('seed %i with 80 steps keeps the invariants (regression)', (seed) => check(seed, { steps: 80 }), 120_000);
+
+  // 40110 (120 steps, symlinks, a rescan every 7 s): a file the engine pulled after start-up under a
+  // directory whose delete was held, then deleted by the user. The scan recorded nothing (held by
+  // its directory) but the puller's guard knew only paths held by name: pull, find the file gone,
+  // ask for a scan, pull again, at one instant without end. Such a path is now held by name.
+  it.each([40110])('seed %i with 120 steps, symlinks and a rescan every 7 s comes to rest (regression)', (seed) =>
+    check(seed, { steps: 120, symlinks: true, limits: { rescanIntervalMs: 7_000 } }), 120_000);
 });
