@@ -31,6 +31,13 @@ describe('deterministic simulation', () => {
     expect(b.stats).toEqual(a.stats);
   });
 
+  it('names the options of a run in the command that replays it', async () => {
+    expect((await runSimulation({ seed: 7, steps: 3 })).replay).toBe('npm run sim -- --seed 7 --length 3');
+    const withLinks = await runSimulation({ seed: 7, steps: 3, symlinks: true, limits: { rescanIntervalMs: 7_000 } });
+    expect(withLinks.replay).toBe('npm run sim -- --seed 7 --length 3 --symlinks --rescan 7000');
+    expect(formatFailure({ ...withLinks, ok: false, failures: ['x'] })).toContain(`replay: ${withLinks.replay}\n`);
+  });
+
   const rescan = env.SIM_RESCAN_MS ? { limits: { rescanIntervalMs: Number(env.SIM_RESCAN_MS) } } : {};
   it.each(seeds)('seed %i keeps the invariants', (seed) => check(seed, { symlinks: Boolean(env.SIM_SYMLINKS), ...rescan }), 120_000);
 

@@ -54,6 +54,8 @@ export interface SimulationResult {
   steps: number[];
   /** Steps in the seed's plan. */
   planLength: number;
+  /** The `npm run sim` command that runs this seed again, with the same plan and engine options. */
+  replay: string;
   stats: { framesDelivered: number; simulatedMs: number; engineErrors: number; crashes: number; conflicts: number };
 }
 
@@ -394,6 +396,7 @@ export class Simulator {
       trace: this.trace,
       steps: ran,
       planLength: plan.length,
+      replay: replayCommand(this.seed, plan.length, this.options),
       stats: {
         framesDelivered: this.network.framesDelivered,
         simulatedMs: this.clock.now() - startMs,
@@ -923,9 +926,18 @@ function failureKind(failure: string): string {
   return failure.slice(0, failure.indexOf(':'));
 }
 
+function replayCommand(seed: number, planLength: number, options: SimulationOptions): string {
+  const rescanMs = options.limits?.rescanIntervalMs;
+  return [
+    `npm run sim -- --seed ${seed} --length ${planLength}`,
+    ...(options.symlinks ? ['--symlinks'] : []),
+    ...(rescanMs !== undefined ? [`--rescan ${rescanMs}`] : []),
+  ].join(' ');
+}
+
 export function formatFailure(result: SimulationResult, minimized?: SimulationResult): string {
   const lines = [`simulation seed ${result.seed} failed:`, ...result.failures.slice(0, 20).map((f) => `  ${f}`)];
-  const replay = `npm run sim -- --seed ${result.seed} --length ${result.planLength}`;
+  const replay = result.replay;
   lines.push(`replay: ${replay}`, 'trace:', ...result.trace.map((t) => `  ${t}`));
   if (minimized && minimized.steps.length < result.steps.length) {
     lines.push(`minimized to steps ${minimized.steps.join(',')} (${replay} --steps ${minimized.steps.join(',')}):`);
