@@ -160,7 +160,7 @@ export class Scanner {
     return this.held.size > 0 ? { count: this.held.size, reason: this.heldReason } : null;
   }
 
-  /** Was this path found gone at start-up with its delete held (not yet confirmed)? */
+  /** Is this path's delete held (not yet confirmed): found gone at start-up, or gone since under a directory that was? */
   holdsDelete(path: string): boolean {
     return this.held.has(path);
   }
