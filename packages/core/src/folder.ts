@@ -23,7 +23,6 @@ export function tempShardDirs(stateDir: string): string[] {
  * path rules, and every parent a real directory (never a symlink), so nothing resolves outside.
  */
 export class Folder {
-  readonly tmpDir: string;
   readonly versionsDir: string;
   /** Set when the state dir lives inside the folder: paths under it are never synced. */
   readonly stateDirRelative: string | null;
@@ -36,7 +35,6 @@ export class Folder {
     readonly root: string,
     readonly stateDir: string,
   ) {
-    this.tmpDir = join(stateDir, 'tmp');
     this.tempDirs = tempShardDirs(stateDir);
     this.versionsDir = join(stateDir, 'versions');
     const rel = relative(root, stateDir);

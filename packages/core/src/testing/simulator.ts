@@ -52,8 +52,6 @@ export interface SimulationResult {
   trace: string[];
   /** Indices of the plan steps that ran. */
   steps: number[];
-  /** Steps in the seed's plan. */
-  planLength: number;
   /** The `npm run sim` command that runs this seed again, with the same plan and engine options. */
   replay: string;
   stats: { framesDelivered: number; simulatedMs: number; engineErrors: number; crashes: number; conflicts: number };
@@ -395,7 +393,6 @@ export class Simulator {
       failures: this.failures,
       trace: this.trace,
       steps: ran,
-      planLength: plan.length,
       replay: replayCommand(this.seed, plan.length, this.options),
       stats: {
         framesDelivered: this.network.framesDelivered,
