@@ -107,6 +107,37 @@ describe('IndexJournal + LocalIndex', () => {
     await reopened.journal.close();
   });
 
+  it('keeps a record published while a compaction is under way, whose line reached the journal before the journal was emptied', async () => {
+    const { journal, records } = await IndexJournal.open(fs, dir);
+    const index = new LocalIndex(records, journal, 'idx-00000001');
+    index.publish(file('before', 'a'.repeat(64)));
+    const compaction = journal.compact([...index.values()]);
+    index.publish(file('during', 'b'.repeat(64)));
+    const flushed = journal.flush();
+    await Promise.all([compaction, flushed]);
+    await journal.close();
+    const reopened = await IndexJournal.open(fs, dir);
+    expect([...reopened.records.keys()].sort()).toEqual(['before', 'during']);
+    expect(reopened.records.get('during')?.sequence).toBe(2);
+    await reopened.journal.close();
+  });
+
+  it('writes a snapshot larger than one write, and a journal that outgrew its pending lines before any flush, back whole', async () => {
+    const { journal, records } = await IndexJournal.open(fs, dir);
+    const index = new LocalIndex(records, journal, 'idx-00000001');
+    // ~250 characters a line: 6,000 lines pass the point where pending lines go out unasked.
+    for (let i = 0; i < 6_000; i++) index.publish(file(`dir-${i % 40}/file-${i}-${'x'.repeat(60)}`, `${i}`.padStart(64, '0')));
+    await journal.compact([...index.values()]);
+    for (let i = 0; i < 6_000; i += 2) index.publish({ ...file(`dir-${i % 40}/file-${i}-${'x'.repeat(60)}`, 'c'.repeat(64)), version: { n: 2 } });
+    await journal.close();
+    const reopened = await IndexJournal.open(fs, dir);
+    expect(reopened.records.size).toBe(6_000);
+    expect(reopened.records.get(`dir-2/file-2-${'x'.repeat(60)}`)?.hash).toBe('c'.repeat(64));
+    expect(reopened.records.get(`dir-3/file-3-${'x'.repeat(60)}`)?.sequence).toBe(4);
+    expect(Math.max(...[...reopened.records.values()].map((r) => r.sequence))).toBe(9_000);
+    await reopened.journal.close();
+  });
+
   it('keeps the live totals as records are added, changed, deleted and replayed', async () => {
     const { journal, records } = await IndexJournal.open(fs, dir);
     const index = new LocalIndex(records, journal, 'idx-00000001');
