@@ -16,6 +16,13 @@ describe('Folder', () => {
     expect(folder.abs('a/b.txt')).toBe('/data/a/b.txt');
   });
 
+  it('makes the same absolute paths as joining the root and the path, whatever form the root is given in', () => {
+    for (const root of ['/data', '/data/', '/data//x/..', '/', 'rel/dir', './rel/', 'rel/../other']) {
+      const folder = new Folder(new NodeFileSystem(), root, '/state');
+      for (const path of ['a', 'a/b.txt', 'dir/sub/ü file', '..x/y..', 'a/.hidden/b']) expect(folder.abs(path), `${root} + ${path}`).toBe(join(root, path));
+    }
+  });
+
   it('treats a custom state dir inside the folder as off limits', () => {
     const folder = new Folder(new NodeFileSystem(), '/data', '/data/meta/state');
     expect(folder.isForbidden('meta/state/index.journal')).toBe(true);

@@ -1,4 +1,4 @@
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join, normalize, relative, sep } from 'node:path';
 import { validatePath } from '@sync/protocol';
 import type { FileStat, FileSystem } from './ports';
 import { SyncError } from './errors';
@@ -29,6 +29,12 @@ export class Folder {
   private readonly dirSyncs: GroupCommit;
   private readonly tempDirs: readonly string[];
   private nextTempDir = 0;
+  /**
+   * The root with its separator: a checked path (no empty, `.` or `..` segment) is appended as it
+   * is. `path.join` normalised every path again, and a cold scan of 100,000 files spent ~190 MB of
+   * short-lived strings on it (sampled allocations), a sixth of all it allocated.
+   */
+  private readonly rootPrefix: string;
 
   constructor(
     readonly fs: FileSystem,
@@ -36,6 +42,8 @@ export class Folder {
     readonly stateDir: string,
   ) {
     this.tempDirs = tempShardDirs(stateDir);
+    const normalRoot = normalize(root);
+    this.rootPrefix = normalRoot.endsWith(sep) ? normalRoot : `${normalRoot}${sep}`;
     this.versionsDir = join(stateDir, 'versions');
     const rel = relative(root, stateDir);
     this.stateDirRelative = rel && !rel.startsWith('..') && !rel.startsWith(sep) ? rel.split(sep).join('/') : null;
@@ -60,7 +68,12 @@ export class Folder {
 
   abs(path: string): string {
     if (this.isForbidden(path)) throw new SyncError('UNSAFE_PATH', `refusing path ${JSON.stringify(path)}`, { path });
-    return join(this.root, ...path.split('/'));
+    return this.checkedAbs(path);
+  }
+
+  /** `abs` of a path the path rules have passed. */
+  private checkedAbs(path: string): string {
+    return this.rootPrefix + (sep === '/' ? path : path.replaceAll('/', sep));
   }
 
   /** lstat of a path whose parents are all real directories; null when missing or unreachable safely. */
@@ -81,7 +94,7 @@ export class Folder {
     if (parent === null) return true;
     for (let at = parent.indexOf('/'); ; at = parent.indexOf('/', at + 1)) {
       const prefix = at === -1 ? parent : parent.slice(0, at);
-      const stat = await this.fs.lstat(join(this.root, ...prefix.split('/')));
+      const stat = await this.fs.lstat(this.checkedAbs(prefix));
       if (!stat || stat.type !== 'dir') return false;
       if (at === -1) return true;
     }

@@ -138,6 +138,20 @@ describe('IndexJournal + LocalIndex', () => {
     await reopened.journal.close();
   });
 
+  it('writes lines that fill their chunk, that outgrow a chunk, and multi-byte names across chunk ends, in order', async () => {
+    const { journal, records } = await IndexJournal.open(fs, dir, { writeChunkBytes: 600 });
+    const index = new LocalIndex(records, journal, 'idx-00000001');
+    const names = Array.from({ length: 40 }, (_, i) => `${'é'.repeat(i % 7)}dir/${i % 3 === 0 ? 'n'.repeat(700) : 'ü'}-${i}`);
+    for (const name of names) index.publish(file(name, 'a'.repeat(64)));
+    for (const name of names.slice(0, 10)) index.publish({ ...file(name, 'b'.repeat(64)), version: { n: 2 } });
+    await journal.close();
+    const reopened = await IndexJournal.open(fs, dir);
+    expect([...reopened.records.keys()].sort()).toEqual([...names].sort());
+    expect(names.map((name) => reopened.records.get(name)?.hash)).toEqual(names.map((_, i) => (i < 10 ? 'b' : 'a').repeat(64)));
+    expect(reopened.records.get(names[9]!)?.sequence).toBe(50);
+    await reopened.journal.close();
+  });
+
   it('keeps the live totals as records are added, changed, deleted and replayed', async () => {
     const { journal, records } = await IndexJournal.open(fs, dir);
     const index = new LocalIndex(records, journal, 'idx-00000001');
