@@ -63,6 +63,29 @@ describe('Scanner', () => {
     expect(index.sequence).toBe(sequence);
   });
 
+  it('lists each directory once in a cold walk, though scanning a new directory walks it when no folder walk will', async () => {
+    const memory = folderOf(640);
+    memory.userMkdirp('/data/d3/deeper/deepest');
+    memory.userWrite('/data/d3/deeper/deepest/f', new TextEncoder().encode('deep'));
+    const mounted = memory.mount();
+    const listed: string[] = [];
+    const fs = { ...mounted, readdir: (path: string) => (listed.push(path), mounted.readdir(path)) };
+    const ctx = engineContextOn(fs, new ManualClock());
+    const scanner = new Scanner(ctx, { quietPeriodMs: 0, scansInFlightMax: 4, progressIntervalMs: 250 });
+    await scanner.scanFolder();
+    expect(ctx.index.totals()).toMatchObject({ files: 641, directories: 12 });
+    expect(listed.length).toBe(13);
+    expect(new Set(listed).size).toBe(13);
+
+    // Moved in whole while no folder walk runs: its scan walks it, or its file would go unseen.
+    memory.userMkdirp('/elsewhere/moved/sub');
+    memory.userWrite('/elsewhere/moved/sub/g', new TextEncoder().encode('moved'));
+    memory.userRename('/elsewhere/moved', '/data/moved');
+    scanner.enqueue('moved');
+    await scanner.whenIdle();
+    expect(ctx.index.get('moved/sub/g')?.type).toBe('file');
+  });
+
   it('reports a hash that outlasts the progress interval as it goes and when it ends, and a quick one not at all', async () => {
     const memory = new MemoryFileSystem();
     memory.userMkdirp('/state');

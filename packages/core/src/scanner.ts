@@ -61,6 +61,8 @@ export class Scanner {
   private readonly timers = new Map<string, unknown>();
   private readonly queue = new Set<string>();
   private queueWaiters: (() => void)[] = [];
+  /** The paths each running folder walk has listed so far (its `seen`). */
+  private readonly folderWalks = new Set<Set<string>>();
   private readonly scanning = new Set<string>();
   private readonly rescan = new Set<string>();
   private running = 0;
@@ -143,7 +145,12 @@ export class Scanner {
    */
   async scanFolder(): Promise<void> {
     const seen = new Set<string>();
-    await this.walk('', seen);
+    this.folderWalks.add(seen);
+    try {
+      await this.walk('', seen);
+    } finally {
+      this.folderWalks.delete(seen);
+    }
     const live = [...this.ctx.index.values()].filter((record) => isLive(record) && !this.isIgnoredRecord(record));
     const vanished: string[] = [];
     for (const record of live) {
@@ -395,8 +402,15 @@ export class Scanner {
     const wasDir = isLive(before) && before.type === 'dir';
     if (wasDir && before.mode === stat.mode) return;
     this.publish(path, before, { type: 'dir', size: 0, mtimeMs: stat.mtimeMs, mode: stat.mode, hash: '', blocks: [] }, stat);
-    // A directory moved in from elsewhere brings contents no watcher event announced.
-    if (!wasDir) void this.walk(path, new Set());
+    // A directory moved in from elsewhere brings contents no watcher event announced. One a folder
+    // walk has listed, that walk lists too (or has): walked here as well, every directory of a cold
+    // start was listed twice, and each of its entries checked twice (~1 lstat more per file).
+    if (!wasDir && !this.listedByFolderWalk(path)) void this.walk(path, new Set());
+  }
+
+  private listedByFolderWalk(path: string): boolean {
+    for (const seen of this.folderWalks) if (seen.has(path)) return true;
+    return false;
   }
 
   private async scanSymlink(path: string, stat: FileStat, before: LocalRecord | undefined): Promise<void> {
