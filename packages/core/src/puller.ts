@@ -50,6 +50,8 @@ export class Puller {
   private readonly dirsToSync = new Set<string>();
   /** Old paths of this pass's moves: their delete is done already. */
   private readonly movedAway = new Set<string>();
+  /** Conflict copies (path and content) found kept already that got a version of ours (`keepConflictCopy`). */
+  private readonly copiesAsserted = new Set<string>();
 
   constructor(
     private readonly ctx: EngineContext,
@@ -516,7 +518,20 @@ export class Puller {
     const { loser } = copy;
     let copyPath = copy.copyPath;
     const atName = this.ctx.index.get(copyPath);
-    if (isLive(atName) && sameContent(atName, loser)) return 'done';
+    if (isLive(atName) && sameContent(atName, loser)) {
+      // The content is there already (another node's copy of the same conflict, or the very file
+      // the loser was renamed from), but that version may be one a peer has deleted since: its
+      // user renamed the copy back over the original (sim seed 60333). A version of our own keeps
+      // the copy against a delete made without knowing of this conflict. Once per copy and
+      // content: a conflict met at pass after pass (its winner not to be had yet) had two nodes
+      // bump the same copy in turn without end (sim seed 1673). Not a copy the disk no longer
+      // holds as indexed: that is the scanner's to record, or to hold as a delete found at start-up.
+      const key = `${copyPath}\u0000${loser.hash}`;
+      if (this.copiesAsserted.has(key) || !(await this.diskMatches(copyPath, atName))) return 'done';
+      this.copiesAsserted.add(key);
+      this.ctx.index.publish({ ...atName, version: increment(atName.version, this.ctx.nodeId), modifiedBy: this.ctx.nodeId });
+      return 'done';
+    }
     if (isLive(atName)) {
       // Something else lives under this name already (the user edited an earlier copy, or another
       // loser of the same second): never overwrite it; keep this content beside it instead.

@@ -82,4 +82,12 @@ describe('deterministic simulation', () => {
   // ask for a scan, pull again, at one instant without end. Such a path is now held by name.
   it.each([40110])('seed %i with 120 steps, symlinks and a rescan every 7 s comes to rest (regression)', (seed) =>
     check(seed, { steps: 120, symlinks: true, limits: { rescanIntervalMs: 7_000 } }), 120_000);
+
+  // 60333 (same options), a lost write: a stopped node's user renamed a conflict copy back over its
+  // original. On restart its new content lost to a peer's edit, and the conflict copy it needed had
+  // the very name (same loser, same mtime) of the copy just renamed away. Peers found that copy
+  // live with the same bytes, kept nothing new, and then applied its delete. A copy found kept
+  // already now gets a version of the resolver's own, which that delete cannot supersede.
+  it.each([60333])('seed %i with 120 steps, symlinks and a rescan every 7 s keeps the invariants (regression)', (seed) =>
+    check(seed, { steps: 120, symlinks: true, limits: { rescanIntervalMs: 7_000 } }), 120_000);
 });
