@@ -37,7 +37,8 @@ const retryDelayMaxMs = 60_000;
  */
 export class Puller {
   private readonly dirty = new Set<string>();
-  private readonly waitingForSource = new Set<string>();
+  /** Paths whose pull waits for a source, with the local record their plan was made from. */
+  private readonly waitingForSource = new Map<string, LocalRecord | undefined>();
   private passRunning = false;
   private passQueued = false;
   private retryTimer: unknown = null;
@@ -79,8 +80,19 @@ export class Puller {
 
   /** A new peer may hold what nobody connected had before. */
   retryWaiting(): void {
-    this.markDirty(this.waitingForSource);
+    this.markDirty(this.waitingForSource.keys());
     this.waitingForSource.clear();
+  }
+
+  /**
+   * A scan looked at a path that peers also have. One whose pull waits for a source is left to
+   * the retry timer unless the scan changed its record: with a rescan every few seconds, a pull
+   * no peer could serve was tried again at each, past the timer's backoff, and the cluster never
+   * came to rest (sim seed 62245: a symlink, scanned at every walk, whose peer's file no one held).
+   */
+  scanned(path: string): void {
+    if (this.waitingForSource.has(path) && this.waitingForSource.get(path) === this.ctx.index.get(path)) return;
+    this.markDirty([path]);
   }
 
   whenIdle(): Promise<void> {
@@ -181,7 +193,7 @@ export class Puller {
       // The user changed the path under us: index that first, so it becomes a conflict, never an overwrite.
       this.scanner.enqueue(plan.path);
     } else if (outcome === 'retry') {
-      this.waitingForSource.add(plan.path);
+      this.waitingForSource.set(plan.path, plan.local);
       this.scheduleRetry();
     }
   }
