@@ -178,6 +178,12 @@ export class Puller {
     // would follow records nothing (the delete is held) and marks the path dirty again, a pull loop
     // without pause. Leave it until the delete is confirmed, which scans and so re-plans it.
     if (this.scanner.holdsDelete(plan.path) && (await this.ctx.folder.stat(plan.path)) === null) return;
+    // Another plan of this pass is writing here (a conflict copy under this name, a move from it):
+    // decided again in the next pass, once that is done.
+    if (this.ctx.busy.has(plan.path)) {
+      this.dirty.add(plan.path);
+      return;
+    }
     this.ctx.busy.add(plan.path);
     let outcome: Outcome;
     try {
@@ -525,8 +531,23 @@ export class Puller {
     return 'done';
   }
 
-  /** Keeps a losing content under its conflict name before the winner takes the path. */
+  /**
+   * Keeps a losing content under its conflict name before the winner takes the path. The name is
+   * held busy meanwhile: a peer's file can arrive under that very name in the same pass (sim seed
+   * 62133: a directory renamed on a stopped node brought an older copy of the same name), and two
+   * commits at once both found the name free, both renamed into it, and the first was lost.
+   */
   private async keepConflictCopy(plan: PathPlan, copy: ConflictCopy): Promise<Outcome> {
+    if (this.ctx.busy.has(copy.copyPath)) return 'rescan';
+    this.ctx.busy.add(copy.copyPath);
+    try {
+      return await this.writeConflictCopy(plan, copy);
+    } finally {
+      this.ctx.busy.delete(copy.copyPath);
+    }
+  }
+
+  private async writeConflictCopy(plan: PathPlan, copy: ConflictCopy): Promise<Outcome> {
     const { loser } = copy;
     let copyPath = copy.copyPath;
     const atName = this.ctx.index.get(copyPath);
