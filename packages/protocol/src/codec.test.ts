@@ -380,7 +380,9 @@ describe('encodeMessage of a batch from recordBatches', () => {
   ];
 
   it('is byte for byte what the records encode to, for index and index-update messages', () => {
-    for (const batch of recordBatches(records, { recordsPerBatchMax: 2, batchBytesMax: 1 << 20 })) {
+    const batches = [1, 2, 3].flatMap((recordsPerBatchMax) => [...recordBatches(records, { recordsPerBatchMax, batchBytesMax: 1 << 20 })]);
+    expect(batches.map((batch) => batch.length)).toEqual([1, 1, 1, 2, 1, 3]);
+    for (const batch of batches) {
       const fresh = [...batch];
       expect(encodeMessage({ type: 'index', indexId: 'idx-00000001', records: batch, done: true })).toBe(
         encodeMessage({ type: 'index', indexId: 'idx-00000001', records: fresh, done: true }),
