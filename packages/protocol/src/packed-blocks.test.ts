@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage } from './codec';
 import { blockSizeFor } from './limits';
@@ -45,6 +47,25 @@ describe('packed block lists', () => {
     wire.records[0].blocks = '!!!!';
     expect(decodeMessage(JSON.stringify(wire))).toMatchObject({ ok: false, error: { code: 'INVALID_MESSAGE' } });
     expect(unpackBlocks('abc', 10)).toMatch(/base64/);
+  });
+
+  it('unpack to lists no larger than a literal of the same blocks', () => {
+    // A receiver keeps one list per file of each peer's index: a list grown by push from empty
+    // held room for 16 entries, ~128 B more than a one-block list needs.
+    setFlagsFromString('--expose-gc');
+    const collect = runInNewContext('gc') as () => void;
+    const heapPerList = (make: () => BlockInfo[]): number => {
+      collect();
+      const before = process.memoryUsage().heapUsed;
+      const kept = Array.from({ length: 20_000 }, make);
+      collect();
+      return (process.memoryUsage().heapUsed - before) / kept.length;
+    };
+    const hash = randomBytes(32);
+    const packed = packBlocks([{ offset: 0, size: 1000, hash: hash.toString('hex') }]);
+    const unpacked = heapPerList(() => unpackBlocks(packed, 1000) as BlockInfo[]);
+    const literal = heapPerList(() => [{ offset: 0, size: 1000, hash: hash.toString('hex') }]);
+    expect(unpacked).toBeLessThan(literal + 32);
   });
 
   it('still accept block objects from a peer that sends them', () => {

@@ -21,12 +21,12 @@ export function unpackBlocks(packed: string, size: number): BlockInfo[] | string
   const blockSize = blockSizeFor(size);
   const count = Math.ceil(size / blockSize);
   if (bytes.byteLength !== count * hashBytes) return `a ${size}-byte file has ${count} blocks, not ${bytes.byteLength / hashBytes}`;
-  const blocks: BlockInfo[] = [];
-  for (let index = 0; index < count; index++) {
+  // Made at its exact length: a list grown by `push` from empty gets room for 16 entries, and a
+  // receiver keeps one such list per file of a peer's index (128 B wasted on each one-block list).
+  return Array.from({ length: count }, (_, index) => {
     const offset = index * blockSize;
-    blocks.push({ offset, size: Math.min(blockSize, size - offset), hash: bytes.toString('hex', index * hashBytes, (index + 1) * hashBytes) });
-  }
-  return blocks;
+    return { offset, size: Math.min(blockSize, size - offset), hash: bytes.toString('hex', index * hashBytes, (index + 1) * hashBytes) };
+  });
 }
 
 /** Largest packed list a record may carry (as many hashes as a file may have blocks). */
