@@ -1,7 +1,9 @@
-import type { RequestMessage } from '@sync/protocol';
+import { createHash } from 'node:crypto';
+import type { FileRecord, RequestMessage } from '@sync/protocol';
+import { recordFixture } from '@sync/protocol/testing';
 import type { AppMessage, Connection } from '@sync/transport';
 import { describe, expect, it } from 'vitest';
-import { Peers } from './peers';
+import { Peers, firstUpdateRecordsMax } from './peers';
 import { engineContextOn } from './testing/engine-context';
 import { ManualClock, MemoryFileSystem } from './testing/index';
 
@@ -81,5 +83,108 @@ describe('Peers serving blocks', () => {
     expect(served).toEqual([1, 2, 3]);
     expect(connection.errors).toEqual([1, 2]);
     expect(connection.blocks.map((block) => block.id)).toEqual([3]);
+  });
+});
+
+/** A connection that keeps what it is sent, with the journal's durable sequence at each send. */
+class RecordingConnection extends HoldingConnection {
+  readonly announced: { sequences: number[]; durableUpTo: number }[] = [];
+
+  constructor(private readonly durableUpTo: () => number) {
+    super();
+  }
+
+  override send(message: AppMessage): Promise<void> {
+    if (message.type === 'index' || message.type === 'index-update') {
+      this.announced.push({ sequences: message.records.map((record) => record.sequence), durableUpTo: this.durableUpTo() });
+    }
+    return super.send(message);
+  }
+}
+
+/** Peers over a journal that syncs when the test says, announcing to `n2` over a recording connection. */
+function announcingPeers(pushFileBytesMax: number) {
+  const clock = new ManualClock();
+  const base = engineContextOn(new MemoryFileSystem().mount(), clock);
+  // What was appended when a sync began is durable once it ends.
+  let durableUpTo = 0;
+  const syncs: (() => void)[] = [];
+  const ctx = {
+    ...base,
+    journalFlush: (): Promise<void> => {
+      const upTo = base.index.sequence;
+      return new Promise<void>((resolve) => syncs.push(() => ((durableUpTo = Math.max(durableUpTo, upTo)), resolve())));
+    },
+  };
+  const peers = new Peers(ctx, {
+    requestTimeoutMs: 30_000,
+    servedRequestsMax: 256,
+    servedBytesInFlightMax: 1 << 20,
+    peerRecordsMax: 1000,
+    pushFileBytesMax,
+    pushBatchBytesMax: 1 << 20,
+    onRecords() {},
+    onConnected() {},
+    serveBlock: (request) => Promise.resolve(new Uint8Array(request.size)),
+  });
+  const connection = new RecordingConnection(() => durableUpTo);
+  peers.handleConnection(connection);
+  const publish = (path: string, size = 200_000): void => {
+    const hash = createHash('sha256').update(path).digest('hex');
+    const blocks = size <= 128 * 1024 ? [{ offset: 0, size, hash }] : undefined;
+    const { sequence: _sequence, ...record }: FileRecord = recordFixture({ path, size, ...(blocks ? { hash, blocks } : {}), modifiedBy: base.nodeId, version: { [base.nodeId]: base.index.sequence + 1 } });
+    base.index.publish({ ...record, disk: undefined });
+  };
+  const settle = async (): Promise<void> => {
+    await nextTurn();
+    while (syncs.length > 0) {
+      syncs.shift()!();
+      await nextTurn();
+    }
+  };
+  const caughtUp = async (): Promise<void> => {
+    peers.handleMessage(connection, { type: 'index-request', indexId: base.index.indexId, since: 0 });
+    await settle();
+  };
+  return { clock, syncs, connection, publish, settle, caughtUp };
+}
+
+describe('Peers announcing records', () => {
+  it('announces only records the journal had when it was synced, never one published while the sync ran', async () => {
+    const { clock, syncs, connection, publish, settle, caughtUp } = announcingPeers(0);
+    publish('a.txt');
+    await caughtUp();
+    publish('b.txt');
+    clock.advance(10);
+    await nextTurn();
+    expect(syncs).toHaveLength(1);
+    // b.txt's flush waits for its sync; c.txt comes meanwhile.
+    publish('c.txt');
+    clock.advance(10);
+    await settle();
+
+    expect(connection.announced.flatMap((frame) => frame.sequences)).toEqual([1, 2, 3]);
+    for (const frame of connection.announced) for (const sequence of frame.sequences) expect(sequence).toBeLessThanOrEqual(frame.durableUpTo);
+  });
+
+  it('announces a burst in a small first batch, after pushing only that batch\'s files', async () => {
+    const { clock, syncs, connection, publish, settle, caughtUp } = announcingPeers(64 * 1024);
+    await caughtUp();
+    const announcedBefore = connection.announced.length;
+    for (let i = 0; i < 100; i++) publish(`burst/f${i}`, 1000);
+    clock.advance(10);
+    await nextTurn();
+    expect(syncs).toHaveLength(1);
+    expect(connection.announced).toHaveLength(announcedBefore);
+    syncs.shift()!();
+    await nextTurn();
+    // The first announcement went out once its own files were pushed, not all hundred.
+    expect(connection.announced.slice(announcedBefore).map((frame) => frame.sequences.length)[0]).toBe(firstUpdateRecordsMax);
+    await settle();
+
+    const frames = connection.announced.slice(announcedBefore);
+    expect(frames.map((frame) => frame.sequences.length)).toEqual([firstUpdateRecordsMax, 100 - firstUpdateRecordsMax]);
+    for (const frame of frames) for (const sequence of frame.sequences) expect(sequence).toBeLessThanOrEqual(frame.durableUpTo);
+    expect(connection.blocks).toHaveLength(100);
   });
 });

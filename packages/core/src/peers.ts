@@ -334,15 +334,18 @@ export class Peers {
     try {
       do {
         link.flushAgain = false;
-        // Records reach the journal before any peer hears of them.
-        await this.ctx.journalFlush();
         const from: number = link.sentUpTo ?? 0;
+        // Records reach the journal before any peer hears of them, so they are taken before the
+        // journal's sync, which covers what was appended when it was called. Taken after it, they
+        // included records published while it waited, announced before they were written: a crash
+        // then could reuse their sequence numbers for other records, which the peer would skip.
         const records = this.ctx.index.since(from);
+        await this.ctx.journalFlush();
         const upTo: number = records.length ? records[records.length - 1]!.sequence : from;
         // One batch built at a time: built up front, a whole index of 100,000 records was every
         // batch plus a JSON string and a byte array per record, all alive until the last send.
-        const batches = recordBatches(wireRecords(records));
         if (!link.catchUpSent) {
+          const batches = recordBatches(wireRecords(records));
           // The last batch carries `done`, so each goes out once the one after it is known; with
           // nothing to send, one empty batch still says done.
           let next = batches.next();
@@ -353,7 +356,9 @@ export class Peers {
           } while (!next.done);
           link.catchUpSent = true;
         } else {
-          for (const batch of batches) {
+          // The first batch is small, so a burst's first files reach the peer without waiting
+          // for a thousand files to be read and pushed ahead of their announcement.
+          for (const batch of updateBatches(records)) {
             await this.push(link, batch);
             await link.connection.send({ type: 'index-update', indexId: this.ctx.index.indexId, records: batch });
           }
@@ -417,4 +422,12 @@ export class Peers {
 
 function* wireRecords(records: readonly LocalRecord[]): Generator<FileRecord, void, undefined> {
   for (const record of records) yield toWire(record);
+}
+
+/** Records in an announcement that starts a flush, at most: its pushes are read before it goes out. */
+export const firstUpdateRecordsMax = 64;
+
+function* updateBatches(records: readonly LocalRecord[]): Generator<FileRecord[], void, undefined> {
+  yield* recordBatches(wireRecords(records.slice(0, firstUpdateRecordsMax)));
+  yield* recordBatches(wireRecords(records.slice(firstUpdateRecordsMax)));
 }
