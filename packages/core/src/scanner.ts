@@ -308,7 +308,10 @@ export class Scanner {
         this.turnStartedAtMs = null;
         if (!this.pumpNextTurn) return;
         this.pumpNextTurn = false;
-        this.pump();
+        // On the next turn: pumped here, the next chain of scans ran before the immediates queued
+        // during the last one (the flush of an announcement among them), which so waited for two
+        // chains of up to `scanChainMsMax` each instead of one.
+        setImmediate(() => this.pump());
       });
     }
     if (now - this.turnStartedAtMs < scanChainMsMax) return true;
