@@ -4,6 +4,7 @@ import { recordFixture } from '@sync/protocol/testing';
 import type { AppMessage, Connection } from '@sync/transport';
 import { describe, expect, it } from 'vitest';
 import { Peers, firstUpdateRecordsMax } from './peers';
+import type { PeersOptions } from './peers';
 import { engineContextOn } from './testing/engine-context';
 import { ManualClock, MemoryFileSystem } from './testing/index';
 
@@ -32,24 +33,36 @@ class HoldingConnection implements Connection {
   close(): void {}
 }
 
+/** Options for a `Peers` under test: no pushes, blocks served as zeros, unless `overrides` say otherwise. */
+function peersOptions(overrides: Partial<PeersOptions>): PeersOptions {
+  return {
+    requestTimeoutMs: 30_000,
+    servedRequestsMax: 256,
+    servedBytesInFlightMax: 1 << 20,
+    peerRecordsMax: 1000,
+    pushFileBytesMax: 0,
+    pushBatchBytesMax: 1 << 20,
+    onRecords() {},
+    onConnected() {},
+    serveBlock: (request) => Promise.resolve(new Uint8Array(request.size)),
+    ...overrides,
+  };
+}
+
 /** Peers serving `n2` with a window of `windowBlocks` blocks; `missing` request ids are answered NOT_FOUND. */
 function servingPeers(windowBlocks: number, missing: ReadonlySet<number> = new Set()): { connection: HoldingConnection; served: number[]; request(id: number): void } {
   const ctx = engineContextOn(new MemoryFileSystem().mount(), new ManualClock());
   const served: number[] = [];
-  const peers = new Peers(ctx, {
-    requestTimeoutMs: 30_000,
-    servedRequestsMax: 256,
-    servedBytesInFlightMax: windowBlocks * blockBytes,
-    peerRecordsMax: 1000,
-    pushFileBytesMax: 0,
-    pushBatchBytesMax: 0,
-    onRecords() {},
-    onConnected() {},
-    serveBlock: (request) => {
-      served.push(request.id);
-      return Promise.resolve(missing.has(request.id) ? { code: 'NOT_FOUND', message: 'gone' } : new Uint8Array(request.size));
-    },
-  });
+  const peers = new Peers(
+    ctx,
+    peersOptions({
+      servedBytesInFlightMax: windowBlocks * blockBytes,
+      serveBlock: (request) => {
+        served.push(request.id);
+        return Promise.resolve(missing.has(request.id) ? { code: 'NOT_FOUND', message: 'gone' } : new Uint8Array(request.size));
+      },
+    }),
+  );
   const connection = new HoldingConnection();
   peers.handleConnection(connection);
   const request = (id: number): void => {
@@ -116,23 +129,13 @@ function announcingPeers(pushFileBytesMax: number) {
       return new Promise<void>((resolve) => syncs.push(() => ((durableUpTo = Math.max(durableUpTo, upTo)), resolve())));
     },
   };
-  const peers = new Peers(ctx, {
-    requestTimeoutMs: 30_000,
-    servedRequestsMax: 256,
-    servedBytesInFlightMax: 1 << 20,
-    peerRecordsMax: 1000,
-    pushFileBytesMax,
-    pushBatchBytesMax: 1 << 20,
-    onRecords() {},
-    onConnected() {},
-    serveBlock: (request) => Promise.resolve(new Uint8Array(request.size)),
-  });
+  const peers = new Peers(ctx, peersOptions({ pushFileBytesMax }));
   const connection = new RecordingConnection(() => durableUpTo);
   peers.handleConnection(connection);
-  const publish = (path: string, size = 200_000): void => {
+  // A small file of its own content: one block, whose hash is the file's.
+  const publish = (path: string): void => {
     const hash = createHash('sha256').update(path).digest('hex');
-    const blocks = size <= 128 * 1024 ? [{ offset: 0, size, hash }] : undefined;
-    const { sequence: _sequence, ...record }: FileRecord = recordFixture({ path, size, ...(blocks ? { hash, blocks } : {}), modifiedBy: base.nodeId, version: { [base.nodeId]: base.index.sequence + 1 } });
+    const { sequence: _sequence, ...record }: FileRecord = recordFixture({ path, size: 1000, hash, blocks: [{ offset: 0, size: 1000, hash }], modifiedBy: base.nodeId, version: { [base.nodeId]: base.index.sequence + 1 } });
     base.index.publish({ ...record, disk: undefined });
   };
   const settle = async (): Promise<void> => {
@@ -167,11 +170,11 @@ describe('Peers announcing records', () => {
     for (const frame of connection.announced) for (const sequence of frame.sequences) expect(sequence).toBeLessThanOrEqual(frame.durableUpTo);
   });
 
-  it('announces a burst in a small first batch, after pushing only that batch\'s files', async () => {
+  it('announces a burst\'s first records in a small batch of their own, each announced once durable', async () => {
     const { clock, syncs, connection, publish, settle, caughtUp } = announcingPeers(64 * 1024);
     await caughtUp();
     const announcedBefore = connection.announced.length;
-    for (let i = 0; i < 100; i++) publish(`burst/f${i}`, 1000);
+    for (let i = 0; i < 100; i++) publish(`burst/f${i}`);
     clock.advance(10);
     await nextTurn();
     expect(syncs).toHaveLength(1);
