@@ -128,4 +128,65 @@ describe('Scanner', () => {
     expect(index.get('d0/f1')!.version).toEqual({ n1: 2 });
     expect(index.get('d0/f0')!.version).toEqual({ n1: 1 });
   });
+
+  describe('a file whose bytes and mtime are as indexed under a new inode', () => {
+    const bytes = new TextEncoder().encode('the version the user keeps');
+    const mtimeMs = 1_700_000_000_000;
+
+    /** `f` and `f.copy` indexed with the same bytes and mtime, each its own inode. */
+    async function indexedPair(): Promise<{ memory: MemoryFileSystem; scanner: Scanner; index: LocalIndex }> {
+      const memory = new MemoryFileSystem();
+      memory.userMkdirp('/state');
+      memory.userMkdirp('/data');
+      for (const name of ['f', 'f.copy']) {
+        memory.userWrite(`/data/${name}`, bytes);
+        memory.userTouch(`/data/${name}`, mtimeMs);
+      }
+      const { scanner, index } = scannerOn(memory);
+      await scanner.scanFolder();
+      await scanner.whenIdle();
+      expect(index.get('f')!.disk!.ino).not.toBe(index.get('f.copy')!.disk!.ino);
+      return { memory, scanner, index };
+    }
+
+    it('is a new version when an indexed file with those bytes was moved over it', async () => {
+      const { memory, scanner, index } = await indexedPair();
+      const before = index.get('f')!;
+      const copyIno = index.get('f.copy')!.disk!.ino;
+      memory.userRename('/data/f.copy', '/data/f');
+      scanner.enqueue('f');
+      await scanner.whenIdle();
+      const after = index.get('f')!;
+      expect(after.disk!.ino).toBe(copyIno);
+      expect(after.hash).toBe(before.hash);
+      // The user's choice outranks what the index held: a peer's newer version no longer does.
+      expect(after.version).toEqual({ n1: 2 });
+      expect(after.sequence).toBeGreaterThan(before.sequence);
+    });
+
+    it("is a new version when the moved file's delete was scanned first", async () => {
+      const { memory, scanner, index } = await indexedPair();
+      memory.userRename('/data/f.copy', '/data/f');
+      scanner.enqueue('f.copy');
+      await scanner.whenIdle();
+      expect(index.get('f.copy')!.deleted).toBe(true);
+      scanner.enqueue('f');
+      await scanner.whenIdle();
+      expect(index.get('f')!.version).toEqual({ n1: 2 });
+    });
+
+    it('is the same version when the new inode is no indexed file that vanished (a restore, another mount)', async () => {
+      const { memory, scanner, index } = await indexedPair();
+      const before = index.get('f')!;
+      memory.userRemove('/data/f');
+      memory.userWrite('/data/f', bytes);
+      memory.userTouch('/data/f', mtimeMs);
+      scanner.enqueue('f');
+      await scanner.whenIdle();
+      const after = index.get('f')!;
+      expect(after.disk!.ino).not.toBe(before.disk!.ino);
+      expect(after.version).toBe(before.version);
+      expect(after.sequence).toBe(before.sequence);
+    });
+  });
 });

@@ -15,6 +15,8 @@ import type { ChangeOp } from './events';
 const deletedKeepMs = 60_000;
 /** Block entries the remembered records may hold in all (~80 B each): a 1 GiB file has 8,192. */
 const deletedBlocksMax = 100_000;
+/** Smaller deleted files remembered by inode (~150 B each). */
+const deletedSmallFilesMax = 4096;
 /**
  * How long scans may run before the loop turns. A small file's scan awaits only I/O done inline,
  * so without a yield a burst of thousands ran as one chain of microtasks: no timer, no socket and
@@ -86,6 +88,8 @@ export class Scanner {
    * scanner reached before its new one is still known as a move when the new one comes.
    */
   private readonly recentlyDeleted = new ExpiringMap<number, LocalRecord>(deletedKeepMs, deletedBlocksMax);
+  /** Smaller files' hashes, by the inode their deletes were published with: see `movedOver`. */
+  private readonly recentlyDeletedSmall = new ExpiringMap<number, string>(deletedKeepMs, deletedSmallFilesMax);
 
   constructor(
     private readonly ctx: EngineContext,
@@ -465,12 +469,33 @@ export class Scanner {
     }
     // A new mtime on the same bytes (a touch, a save without edits) is a change, as rsync -t and
     // Syncthing see it: peers take the mtime, and their copies stay alike.
-    if (wasFile && before.hash === digest.hash && before.mode === stat.mode && sameMtime(before.mtimeMs, stat.mtimeMs)) {
+    if (wasFile && before.hash === digest.hash && before.mode === stat.mode && sameMtime(before.mtimeMs, stat.mtimeMs) && !(await this.movedOver(path, before, stat))) {
       this.ctx.index.updateFingerprint(path, fingerprint(stat));
       return;
     }
     this.publish(path, before, { type: 'file', size: stat.size, mtimeMs: stat.mtimeMs, mode: stat.mode, hash: digest.hash, blocks: digest.blocks }, stat);
     if (moved?.from && this.ctx.index.get(moved.from.path) === moved.from) this.tombstone(moved.from);
+  }
+
+  /**
+   * Whether the indexed bytes at `path` arrived under a new inode that another indexed file with
+   * them had until it vanished: that file was moved over this one, and the user chose that content
+   * just now. Kept as the old version instead, it could be one that lost a conflict (sim seed 72003:
+   * a crash between keeping the loser as a conflict copy and pulling the winner, then the copy
+   * renamed back over the original while the node was down), and the winner would be pulled over
+   * it. Only a move from a vanished path counts: a restore or another mount gives every file a new
+   * inode, and bumping every version then would raise conflicts for nothing.
+   */
+  private async movedOver(path: string, before: LocalRecord, stat: FileStat): Promise<boolean> {
+    if (before.disk?.ino === stat.ino || before.blocks.length === 0) return false;
+    for (const { path: otherPath } of this.ctx.index.blockLocations(before.blocks[0]!.hash)) {
+      const other = this.ctx.index.get(otherPath);
+      if (otherPath === path || !isLive(other) || other.type !== 'file' || other.hash !== before.hash || other.disk?.ino !== stat.ino) continue;
+      const atOther = await this.ctx.fs.lstat(this.ctx.folder.abs(otherPath));
+      if (atOther === null || atOther.ino !== stat.ino) return true;
+    }
+    // Its delete may have been scanned first.
+    return this.recentlyDeletedSmall.get(stat.ino, this.ctx.clock.now()) === before.hash;
   }
 
   /**
@@ -496,7 +521,11 @@ export class Scanner {
   }
 
   private rememberDeleted(record: LocalRecord): void {
-    if (record.type !== 'file' || !record.disk || record.disk.size < largeFileBytesMin) return;
+    if (record.type !== 'file' || !record.disk) return;
+    if (record.disk.size < largeFileBytesMin) {
+      this.recentlyDeletedSmall.set(record.disk.ino, record.hash, 1, this.ctx.clock.now());
+      return;
+    }
     if (record.blocks.length > deletedBlocksMax) return;
     this.recentlyDeleted.set(record.disk.ino, record, record.blocks.length, this.ctx.clock.now());
   }
