@@ -10,7 +10,7 @@ const keyMetrics = {
   small: ['s'],
   delta: ['s', 'wireMiB'],
   rename: ['s', 'wireMiB'],
-  scale: ['cold_s', 'warm_s', 'warmCaughtUp_s', 'warmCpuS', 'rssBytesPerFile'],
+  scale: ['cold_s', 'warm_s', 'warmCaughtUp_s', 'warmCpuS', 'rssBytesPerFile', 'settledRssBytesPerFile'],
   idle: ['cpuSPerMinMax'],
   delete: ['s'],
 };

@@ -13,6 +13,11 @@ export class DaemonCluster {
     return this.nodes.map((node) => node.watch?.read() ?? null);
   }
 
+  /** Node `i`'s resident memory now, in MiB. */
+  rssNowMiB(i) {
+    return this.nodes[i].watch?.rssNowMiB() ?? null;
+  }
+
   async stopNodes(which = this.nodes.map((_, i) => i)) {
     await Promise.all(
       which.map(async (i) => {

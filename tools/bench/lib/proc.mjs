@@ -92,8 +92,12 @@ function readStat(pid) {
 }
 
 function readHwmKiB(pid) {
+  return readStatusKiB(pid, /VmHWM:\s+(\d+)/);
+}
+
+function readStatusKiB(pid, pattern) {
   try {
-    const match = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const match = pattern.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match ? Number(match[1]) : 0;
   } catch {
     return 0;
@@ -145,6 +149,12 @@ export class ProcWatch {
     }
     if (cpu > 0) this.cpuS = cpu;
     return this.cpuS;
+  }
+
+  /** Resident memory now (`VmRSS`) in MiB, over the tree as sampled now. */
+  rssNowMiB() {
+    const pids = this.tree ? processTree(this.pid) : [this.pid];
+    return round(pids.reduce((sum, pid) => sum + readStatusKiB(pid, /VmRSS:\s+(\d+)/), 0) / 1024, 1);
   }
 
   /** Starts a measuring window: CPU counts from here, the peak RSS stays since process start. */
