@@ -5,9 +5,9 @@
 // from node 0's peak, and (live systems) from its RSS once settled after the cold start.
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { verifyManifest, writeTree } from '../lib/files.mjs';
 import { waitCount, withCluster } from '../lib/scenario-kit.mjs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { round, waitFor } from '../lib/proc.mjs';
 
 export const scale = {
