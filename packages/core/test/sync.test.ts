@@ -171,6 +171,27 @@ describe.each<TransportKind>(['ws', 'memory'])('engine over %s', (kind) => {
     await waitFor(() => cluster.converged(), 'convergence');
     expect(await conflictCopies(a!.dir)).toEqual([]);
   });
+
+  it('keeps a file moved over its twin (same bytes and mtime) while a peer edited the original: both survive', async () => {
+    const [a, b] = await cluster.mesh(['a', 'b']);
+    const mtime = new Date('2026-01-02T03:04:05Z');
+    for (const name of ['report.txt', 'report.copy.txt']) {
+      await writeFile(join(a!.dir, name), 'the version b keeps');
+      await utimes(join(a!.dir, name), mtime, mtime);
+    }
+    await waitFor(async () => (await contentOf(join(b!.dir, 'report.copy.txt'))) !== null && (await cluster.converged()), 'both files on b');
+    await cluster.stop('b');
+    await writeFile(join(a!.dir, 'report.txt'), 'edit from a');
+    // On b, its user chose the copy: a real rename, so the original's name now has the copy's inode,
+    // and the bytes and mtime its record already held.
+    await rename(join(b!.dir, 'report.copy.txt'), join(b!.dir, 'report.txt'));
+    await cluster.restart('b', ['a']);
+    await waitFor(async () => !(await exists(join(a!.dir, 'report.copy.txt'))) && (await cluster.converged()), 'convergence');
+    const live = async (dir: string): Promise<string[]> =>
+      Promise.all(['report.txt', ...(await conflictCopies(dir))].map(async (name) => (await contentOf(join(dir, name))) ?? '')).then((all) => all.sort());
+    expect(await live(a!.dir)).toEqual(['edit from a', 'the version b keeps']);
+    expect(await live(b!.dir)).toEqual(['edit from a', 'the version b keeps']);
+  });
 });
 
 describe('engine over real WebSockets', () => {
