@@ -86,7 +86,8 @@ export const scale = {
  * The lowest resident memory of node `i` over `quietMs` of a settled cluster: what a daemon
  * holding the tree keeps once the cold start's garbage is collected. V8's memory reducer does
  * that on its own once allocation has been low for a while: 30-35 s after a cold sync of 20,000
- * files here (RSS 125 -> 93 MiB by hand), and not within 10 s.
+ * files here (RSS 125 -> 93 MiB by hand), and not within 10 s. At 100,000 files it did so within
+ * the 60 s in two runs of three; in the third the figure stayed the peak.
  */
 async function lowestRss(cluster, i, quietMs) {
   let lowest = cluster.rssNowMiB(i);
