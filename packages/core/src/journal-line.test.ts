@@ -87,4 +87,10 @@ describe('decodeJournalLine, the shape of what it builds', () => {
     const published = localRecord(small, small.sequence, small.disk);
     for (const record of replayed) expect(sameHiddenClass(record, published)).toBe(true);
   });
+
+  it('shares one object among the equal one-entry version vectors it replays', () => {
+    const [first, second] = [small, { ...small, path: 'docs/b.txt' }].map((record) => decodeJournalLine(encodeJournalLine(record))!);
+    expect(first!.version).toEqual({ n0: 1 });
+    expect(second!.version).toBe(first!.version);
+  });
 });

@@ -3,6 +3,7 @@ import type { BlockInfo } from '@sync/protocol';
 import type { DiskFingerprint, LocalRecord } from './record';
 import { sameBlocks } from './record';
 import { fileHashOf } from './hashing';
+import { sharedVersion } from './shared-versions';
 
 /**
  * One record as a journal line: JSON, leaving out what follows from the other fields, so a
@@ -58,7 +59,7 @@ export function decodeJournalLine(line: string): LocalRecord | null {
     blocks: [],
     target: raw.target,
     deleted: raw.deleted ?? false,
-    version: raw.version,
+    version: sharedVersion(raw.version),
     modifiedBy: raw.modifiedBy,
     sequence: raw.sequence,
     disk: raw.disk ? { size: raw.disk.size ?? raw.size, mtimeMs: raw.disk.mtimeMs ?? raw.mtimeMs, ino: raw.disk.ino } : undefined,

@@ -3,7 +3,8 @@ import type { BlockFrame, FileRecord, IndexMessage, IndexUpdateMessage, RequestM
 import type { AppMessage, Connection } from '@sync/transport';
 import type { EngineContext } from './context';
 import type { LocalRecord } from './record';
-import { isLive, sharingLocal, toWire } from './record';
+import { isLive, toWire } from './record';
+import { RemoteRecords } from './remote-records';
 import { fileHashOf } from './hashing';
 import { SyncError } from './errors';
 import { PushedBlocks } from './pushed-blocks';
@@ -20,7 +21,7 @@ const pushConfirmMs = 10_000;
 interface RemoteIndex {
   indexId: string | null;
   maxSequence: number;
-  records: Map<string, FileRecord>;
+  records: RemoteRecords;
 }
 
 interface PendingRequest {
@@ -117,6 +118,12 @@ export class Peers {
     const paths = new Set<string>();
     for (const remote of this.remotes.values()) for (const path of remote.records.keys()) paths.add(path);
     return paths;
+  }
+
+  /** Our record for a path changed to one peers may already hold (a pull adopted it): store theirs compactly. */
+  localAdopted(path: string): void {
+    const local = this.ctx.index.get(path);
+    if (local) for (const remote of this.remotes.values()) remote.records.matchLocal(path, local);
   }
 
   isConnected(peerId: string): boolean {
@@ -231,7 +238,7 @@ export class Peers {
 
   private remote(peerId: string): RemoteIndex {
     let remote = this.remotes.get(peerId);
-    if (!remote) this.remotes.set(peerId, (remote = { indexId: null, maxSequence: 0, records: new Map() }));
+    if (!remote) this.remotes.set(peerId, (remote = { indexId: null, maxSequence: 0, records: new RemoteRecords() }));
     return remote;
   }
 
@@ -267,10 +274,9 @@ export class Peers {
     const paths: string[] = [];
     for (const received of message.records) {
       if (isLive(received) && received.type === 'file') link.pushes.confirmed(received.hash);
-      const record = sharingLocal(received, this.ctx.index.get(received.path));
-      remote.records.set(record.path, record);
-      if (record.sequence > remote.maxSequence) remote.maxSequence = record.sequence;
-      paths.push(record.path);
+      remote.records.set(received, this.ctx.index.get(received.path));
+      if (received.sequence > remote.maxSequence) remote.maxSequence = received.sequence;
+      paths.push(received.path);
     }
     if (paths.length) this.options.onRecords(paths, peerId);
   }

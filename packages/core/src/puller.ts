@@ -337,6 +337,7 @@ export class Puller {
   private publish(target: FileRecord, disk: LocalRecord['disk']): void {
     // Not `{ ...target, disk }`: see `localRecord`.
     this.ctx.index.publish(localRecord(target, target.sequence, disk));
+    this.peers.localAdopted(target.path);
   }
 
   private async adoptVersion(plan: PathPlan): Promise<Outcome> {

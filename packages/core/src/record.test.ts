@@ -71,6 +71,12 @@ describe('sharingLocal', () => {
     expect(sharingLocal(remote, undefined)).toEqual(remote);
   });
 
+  it('shares equal one-entry version vectors among peer records with no local counterpart', () => {
+    const [first, second] = [record({ version: { b: 4 } }), record({ version: { b: 4 } })].map((remote) => sharingLocal(remote, undefined));
+    expect(second!.version).toBe(first!.version);
+    expect(second!.version).toEqual({ b: 4 });
+  });
+
   it('gives every peer record one hidden class, whichever fields it shares and however it was made', () => {
     const first = sharingLocal(record(), local);
     const others = [sharingLocal(record({ hash: hashOf('b') }), local), sharingLocal({ ...record(), sequence: 8 }, undefined), sharingLocal(record({ target: 'x' }), undefined)];

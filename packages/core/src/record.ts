@@ -1,6 +1,7 @@
 import { equal } from '@sync/conflict';
 import type { BlockInfo, FileRecord } from '@sync/protocol';
 import type { FileStat } from './ports';
+import { sharedVersion } from './shared-versions';
 
 /** What the scanner last saw on disk for a path: equal fingerprints mean "unchanged, do not re-hash". */
 export interface DiskFingerprint {
@@ -52,6 +53,7 @@ export function localRecord(record: Omit<FileRecord, 'sequence'>, sequence: numb
  */
 export function sharingLocal(remote: FileRecord, local: LocalRecord | undefined): FileRecord {
   const record: FileRecord = localRecord(remote, remote.sequence, undefined);
+  record.version = sharedVersion(remote.version);
   if (!local || local.path !== remote.path) return record;
   // Set on the record just built, not spread into another: one object per received record.
   record.path = local.path;
@@ -61,6 +63,23 @@ export function sharingLocal(remote: FileRecord, local: LocalRecord | undefined)
   }
   if (equal(local.version, remote.version)) record.version = local.version;
   return record;
+}
+
+/** Every field a peer's record carries, but its sequence, equal: the record says nothing ours does not. */
+export function sameButSequence(a: FileRecord, b: FileRecord): boolean {
+  return (
+    a.path === b.path &&
+    a.type === b.type &&
+    a.size === b.size &&
+    a.mtimeMs === b.mtimeMs &&
+    a.mode === b.mode &&
+    a.hash === b.hash &&
+    a.target === b.target &&
+    a.deleted === b.deleted &&
+    a.modifiedBy === b.modifiedBy &&
+    equal(a.version, b.version) &&
+    sameBlocks(a.blocks, b.blocks)
+  );
 }
 
 export function sameBlocks(a: readonly BlockInfo[], b: readonly BlockInfo[]): boolean {

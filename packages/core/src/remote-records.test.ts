@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import type { FileRecord } from '@sync/protocol';
+import { localRecord } from './record';
+import type { LocalRecord } from './record';
+import { RemoteRecords } from './remote-records';
+
+const hashOf = (char: string): string => Array.from({ length: 64 }, () => char).join('');
+const remote = (overrides: Partial<FileRecord> = {}): FileRecord => {
+  const hash = overrides.hash ?? hashOf('a');
+  return {
+    path: 'docs/note.txt',
+    type: 'file',
+    size: 3,
+    mtimeMs: 1.5,
+    mode: 0o644,
+    hash,
+    blocks: [{ offset: 0, size: 3, hash }],
+    target: undefined,
+    deleted: false,
+    version: { a: 1, b: 2 },
+    modifiedBy: 'a',
+    sequence: 70,
+    ...overrides,
+  };
+};
+const local = (overrides: Partial<FileRecord> = {}): LocalRecord => localRecord(remote(overrides), 3, { size: 3, mtimeMs: 1.5, ino: 9 });
+
+describe('RemoteRecords', () => {
+  it('gives back a record equal to the one received, with its own sequence and no disk fingerprint', () => {
+    const records = new RemoteRecords();
+    records.set(remote(), local());
+    expect(records.get('docs/note.txt')).toEqual({ ...remote(), disk: undefined });
+    expect(records.get('docs/note.txt')?.sequence).toBe(70);
+  });
+
+  it('keeps what the peer said when the local record changes afterwards', () => {
+    const records = new RemoteRecords();
+    const before = local();
+    records.set(remote(), before);
+    const after = local({ hash: hashOf('b'), version: { a: 2, b: 2 } });
+    expect(after).not.toEqual(before);
+    expect(records.get('docs/note.txt')).toMatchObject({ hash: hashOf('a'), version: { a: 1, b: 2 } });
+  });
+
+  it.each<[string, Partial<FileRecord>]>([
+    ['content', { hash: hashOf('c') }],
+    ['version', { version: { a: 1, b: 3 } }],
+    ['mtime', { mtimeMs: 2 }],
+    ['mode', { mode: 0o600 }],
+    ['deletion', { deleted: true, hash: '', blocks: [] }],
+    ['author', { modifiedBy: 'b' }],
+  ])('stores a record that differs from ours in its %s as received', (_name, overrides) => {
+    const records = new RemoteRecords();
+    records.set(remote(overrides), local());
+    expect(records.get('docs/note.txt')).toEqual({ ...remote(overrides), disk: undefined });
+  });
+
+  it('stores a record with no local counterpart as received', () => {
+    const records = new RemoteRecords();
+    records.set(remote(), undefined);
+    expect(records.get('docs/note.txt')).toEqual({ ...remote(), disk: undefined });
+    expect([...records.keys()]).toEqual(['docs/note.txt']);
+    expect(records.has('docs/note.txt')).toBe(true);
+    expect(records.size).toBe(1);
+  });
+
+  it('compacts an entry once a local record matches it, and leaves it when none does', () => {
+    const records = new RemoteRecords();
+    records.set(remote(), undefined);
+    records.matchLocal('docs/note.txt', local({ version: { a: 9 } }));
+    expect(records.get('docs/note.txt')?.version).toEqual({ a: 1, b: 2 });
+    const adopted = local();
+    records.matchLocal('docs/note.txt', adopted);
+    const got = records.get('docs/note.txt');
+    expect(got).toEqual({ ...remote(), disk: undefined });
+    // Values are shared with the local record (the point of compacting), the object is not.
+    expect(got).not.toBe(adopted);
+    expect(got?.blocks).toBe(adopted.blocks);
+  });
+
+  it('forgets everything on clear', () => {
+    const records = new RemoteRecords();
+    records.set(remote(), local());
+    records.clear();
+    expect(records.get('docs/note.txt')).toBeUndefined();
+    expect(records.size).toBe(0);
+  });
+});
