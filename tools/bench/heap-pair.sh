@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Live heap of two daemons holding COUNT files of 1 KiB, by hand (not a bench scenario): node 0
+# starts on the tree, node 1 on an empty folder pulls it. Prints each node's peak and lowest RSS
+# over 60 s of quiet after the cold sync, and the heap used after a full collection (a heap
+# snapshot collects first), then node 0's again after both restart. The snapshots are deleted.
+#
+#   tools/bench/heap-pair.sh [MAIN_JS] [COUNT] [LABEL]
+#   tools/bench/heap-pair.sh /tmp/old/main.js 100000 old   # another build, for an A/B
+set -euo pipefail
+main=${1:-$(cd "$(dirname "$0")/../.." && pwd)/apps/node/dist/main.js}
+count=${2:-100000}
+label=${3:-$(basename "$(dirname "$(dirname "$main")")")}
+base=${HEAP_PAIR_DIR:-/var/tmp/heap-pair}
+export UV_THREADPOOL_SIZE=16 NODE_OPTIONS=--max-semi-space-size=16
+
+rm -rf "$base" && mkdir -p "$base/n0" "$base/n1"
+node -e '
+const { mkdirSync, writeFileSync } = require("node:fs"); const { randomFillSync } = require("node:crypto");
+const [base, count] = [process.argv[1], +process.argv[2]]; const bytes = Buffer.alloc(1024);
+for (let d = 0; d < count / 100; d++) {
+  mkdirSync(`${base}/n0/d${d}`);
+  for (let f = 0; f < 100; f++) writeFileSync(`${base}/n0/d${d}/f${f}.bin`, randomFillSync(bytes));
+}' "$base" "$count"
+node -e 'process.stdout.write(require("node:crypto").randomBytes(32).toString("hex"))' > "$base/secret"
+
+pids=()
+start() { # start NODE: node 0 listens on 7710/7711, node 1 on 7720/7721 and dials node 0
+  local i=$1 port=$((7710 + 10 * $1)) peer=()
+  [ "$i" = 1 ] && peer=(--peer ws://127.0.0.1:7710)
+  (cd "$base" && exec setsid node --heapsnapshot-signal=SIGUSR2 "$main" --dir "$base/n$i" --listen "127.0.0.1:$port" \
+    --http "127.0.0.1:$((port + 1))" --node-id "n$i" --secret-file "$base/secret" --log-level warn "${peer[@]}" >> "$base/n$i.log" 2>&1) &
+  pids[$i]=$!
+}
+stop() { kill "${pids[0]}" "${pids[1]}"; wait "${pids[0]}" "${pids[1]}" 2>/dev/null || true; }
+status() { curl -sf "127.0.0.1:$((7711 + 10 * $1))/status" || true; }
+field() { awk -v key="$2" '$1 == key ":" { print $2 }' "/proc/$1/status"; }
+heap_after_gc() { # heap used once a snapshot of node $1 is written
+  kill -USR2 "${pids[$1]}"
+  until ls "$base"/*.heapsnapshot >/dev/null 2>&1; do sleep 0.5; done
+  while lsof "$base"/*.heapsnapshot >/dev/null 2>&1; do sleep 1; done
+  rm -f "$base"/*.heapsnapshot
+  curl -s "127.0.0.1:$((7711 + 10 * $1))/metrics" | awk '/^nodejs_heap_size_used_bytes/ { printf "%.0f", $2 / 1e6 }'
+}
+idle() { status "$1" | grep -q '"state": "idle"'; }
+
+start 0; sleep 0.3; start 1
+t0=$(date +%s.%N)
+until status 1 | grep -q "\"files\": $count,"; do sleep 0.5; done
+until idle 0 && idle 1; do sleep 0.5; done
+sync_s=$(echo "$(date +%s.%N) - $t0" | bc)
+low0=$(field "${pids[0]}" VmRSS) low1=$(field "${pids[1]}" VmRSS)
+for _ in $(seq 60); do
+  r0=$(field "${pids[0]}" VmRSS) r1=$(field "${pids[1]}" VmRSS)
+  (( r0 < low0 )) && low0=$r0; (( r1 < low1 )) && low1=$r1
+  sleep 1
+done
+hwm0=$(field "${pids[0]}" VmHWM) hwm1=$(field "${pids[1]}" VmHWM)
+heap0=$(heap_after_gc 0) heap1=$(heap_after_gc 1)
+echo "$label cold sync ${sync_s%???????} s; node 0: peak $((hwm0 / 1024)) MiB, lowest $((low0 / 1024)) MiB, heap after GC $heap0 MB; node 1: peak $((hwm1 / 1024)) MiB, lowest $((low1 / 1024)) MiB, heap after GC $heap1 MB"
+
+stop; start 0; start 1
+sleep 30
+until idle 0; do sleep 0.5; done
+echo "$label warm node 0: heap after GC $(heap_after_gc 0) MB"
+stop
+rm -rf "$base"
