@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FileRecord, RequestMessage } from '@sync/protocol';
-import { recordFixture } from '@sync/protocol/testing';
+import { dirFixture, recordFixture } from '@sync/protocol/testing';
 import type { AppMessage, Connection } from '@sync/transport';
 import { describe, expect, it } from 'vitest';
 import { Peers, firstUpdateRecordsMax } from './peers';
@@ -189,5 +189,37 @@ describe('Peers announcing records', () => {
     expect(frames.map((frame) => frame.sequences.length)).toEqual([firstUpdateRecordsMax, 100 - firstUpdateRecordsMax]);
     for (const frame of frames) for (const sequence of frame.sequences) expect(sequence).toBeLessThanOrEqual(frame.durableUpTo);
     expect(connection.blocks).toHaveLength(100);
+  });
+});
+
+describe('Peers keeping what each peer holds', () => {
+  it('gives back a peer\'s records as received, those equal to ours and the others, and knows which paths it has', () => {
+    const ctx = engineContextOn(new MemoryFileSystem().mount(), new ManualClock());
+    ctx.index.publish({ ...dirFixture('same'), disk: undefined });
+    const peers = new Peers(ctx, peersOptions({}));
+    const connection = new HoldingConnection();
+    peers.handleConnection(connection);
+    const received = [dirFixture('same', { sequence: 40 }), dirFixture('theirs', { sequence: 41 }), dirFixture('newer', { sequence: 42, version: { 'node-a': 2 } })];
+    peers.handleMessage(connection, { type: 'index', indexId: 'peer-index', records: received.map((record) => ({ ...record })), done: true });
+
+    for (const record of received) expect(peers.recordsFor(record.path)).toEqual([{ peerId: 'n2', record }]);
+    expect(peers.hasRecordFor('theirs')).toBe(true);
+    expect(peers.hasRecordFor('nowhere')).toBe(false);
+    expect([...peers.remotePaths()].sort()).toEqual(['newer', 'same', 'theirs']);
+  });
+
+  it('shares the values of a peer\'s record once a pull adopts it as ours', () => {
+    const ctx = engineContextOn(new MemoryFileSystem().mount(), new ManualClock());
+    const peers = new Peers(ctx, peersOptions({}));
+    const connection = new HoldingConnection();
+    peers.handleConnection(connection);
+    peers.handleMessage(connection, { type: 'index', indexId: 'peer-index', records: [dirFixture('theirs', { sequence: 41 })], done: true });
+    const adopted = ctx.index.publish({ ...dirFixture('theirs'), disk: undefined });
+    expect(peers.recordsFor('theirs')[0]!.record.version).not.toBe(adopted.version);
+
+    peers.localAdopted('theirs');
+    const held = peers.recordsFor('theirs')[0]!.record;
+    expect(held.version).toBe(adopted.version);
+    expect(held).toEqual(dirFixture('theirs', { sequence: 41 }));
   });
 });

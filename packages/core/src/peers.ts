@@ -130,6 +130,12 @@ export class Peers {
     return this.links.has(peerId);
   }
 
+  /** Whether some peer, connected or not, has a record for a path. */
+  hasRecordFor(path: string): boolean {
+    for (const remote of this.remotes.values()) if (remote.records.has(path)) return true;
+    return false;
+  }
+
   /** Every peer's record for a path, connected or not, in a stable order. */
   recordsFor(path: string): PeerSource[] {
     const result: PeerSource[] = [];

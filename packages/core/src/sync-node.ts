@@ -320,7 +320,7 @@ class Engine implements SyncNode {
       progressIntervalMs: this.limits.progressIntervalMs,
       scansInFlightMax: this.limits.scansInFlightMax,
       onScanned: (path) => {
-        if (peers && peers.recordsFor(path).length > 0) puller?.scanned(path);
+        if (peers?.hasRecordFor(path)) puller?.scanned(path);
       },
     });
     peers = new Peers(ctx, {
