@@ -31,7 +31,7 @@ export const scale = {
         const cold = cluster.live ? await waitCount(cluster, [1], count, coldT0, { everyMs: 100 }) : round((performance.now() - coldT0) / 1000, 3);
         await waitFor('settled', async () => (await cluster.idle(0)) && (await cluster.idle(1)), { timeoutMs: 600_000 });
         const coldDaemons = cluster.stats();
-        const settledMiB = system.live ? await lowestRss(cluster, 0, 60_000) : null;
+        const settledMiB = system.live ? await lowestRss(cluster, 0, settledQuietMs) : null;
         const problem = await verifyManifest(cluster.dirs[1], manifest);
         if (problem) throw new Error(`scale: ${system.name}: ${problem}`);
         let warm;
@@ -83,11 +83,17 @@ export const scale = {
 };
 
 /**
+ * How long the settled figure watches a quiet cluster. V8's memory reducer collects the cold
+ * start's garbage on its own once allocation has been low for a while: 30-35 s after a cold sync
+ * of 20,000 files here (RSS 125 -> 93 MiB by hand), and 60-120 s after one of 100,000 (node 0
+ * 194 -> 139 MiB, node 1 274 -> 127 MiB, by hand, sampled every 30 s). A 60 s window caught it in
+ * two runs of three at 100,000 files and missed it in the third.
+ */
+const settledQuietMs = 180_000;
+
+/**
  * The lowest resident memory of node `i` over `quietMs` of a settled cluster: what a daemon
- * holding the tree keeps once the cold start's garbage is collected. V8's memory reducer does
- * that on its own once allocation has been low for a while: 30-35 s after a cold sync of 20,000
- * files here (RSS 125 -> 93 MiB by hand), and not within 10 s. At 100,000 files it did so within
- * the 60 s in two runs of three; in the third the figure stayed the peak.
+ * holding the tree keeps once the cold start's garbage is collected.
  */
 async function lowestRss(cluster, i, quietMs) {
   let lowest = cluster.rssNowMiB(i);
