@@ -6,12 +6,13 @@
 #
 #   tools/bench/heap-pair.sh [MAIN_JS] [COUNT] [LABEL]
 #   tools/bench/heap-pair.sh /tmp/old/main.js 100000 old   # another build, for an A/B
+#   NODE_OPTIONS=--max-semi-space-size=4 tools/bench/heap-pair.sh   # other V8 settings (default: 16, as the image)
 set -euo pipefail
-main=${1:-$(cd "$(dirname "$0")/../.." && pwd)/apps/node/dist/main.js}
+main=$(realpath "${1:-$(cd "$(dirname "$0")/../.." && pwd)/apps/node/dist/main.js}")
 count=${2:-100000}
 label=${3:-$(basename "$(dirname "$(dirname "$main")")")}
 base=${HEAP_PAIR_DIR:-/var/tmp/heap-pair}
-export UV_THREADPOOL_SIZE=16 NODE_OPTIONS=--max-semi-space-size=16
+export UV_THREADPOOL_SIZE=16 NODE_OPTIONS=${NODE_OPTIONS:---max-semi-space-size=16}
 
 rm -rf "$base" && mkdir -p "$base/n0" "$base/n1"
 node -e '
@@ -32,6 +33,9 @@ start() { # start NODE: node 0 listens on 7710/7711, node 1 on 7720/7721 and dia
   pids[$i]=$!
 }
 stop() { kill "${pids[0]}" "${pids[1]}"; wait "${pids[0]}" "${pids[1]}" 2>/dev/null || true; }
+alive() { # a daemon that exited (a bad MAIN_JS, a crash) ends the run instead of a wait for ever
+  local pid; for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || { echo "a daemon exited; see $base/n*.log" >&2; exit 1; }; done
+}
 status() { curl -sf "127.0.0.1:$((7711 + 10 * $1))/status" || true; }
 field() { awk -v key="$2" '$1 == key ":" { print $2 }' "/proc/$1/status"; }
 heap_after_gc() { # heap used once a snapshot of node $1 is written
@@ -45,8 +49,8 @@ idle() { status "$1" | grep -q '"state": "idle"'; }
 
 start 0; sleep 0.3; start 1
 t0=$(date +%s.%N)
-until status 1 | grep -q "\"files\": $count,"; do sleep 0.5; done
-until idle 0 && idle 1; do sleep 0.5; done
+until alive && status 1 | grep -q "\"files\": $count,"; do sleep 0.5; done
+until alive && idle 0 && idle 1; do sleep 0.5; done
 sync_s=$(echo "$(date +%s.%N) - $t0" | bc)
 low0=$(field "${pids[0]}" VmRSS) low1=$(field "${pids[1]}" VmRSS)
 for _ in $(seq 60); do
@@ -60,7 +64,7 @@ echo "$label cold sync ${sync_s%???????} s; node 0: peak $((hwm0 / 1024)) MiB, l
 
 stop; start 0; start 1
 sleep 30
-until idle 0; do sleep 0.5; done
+until alive && idle 0; do sleep 0.5; done
 echo "$label warm node 0: heap after GC $(heap_after_gc 0) MB"
 stop
 rm -rf "$base"
