@@ -34,7 +34,9 @@ start() { # start NODE: node 0 listens on 7710/7711, node 1 on 7720/7721 and dia
 }
 stop() { kill "${pids[0]}" "${pids[1]}"; wait "${pids[0]}" "${pids[1]}" 2>/dev/null || true; }
 alive() { # a daemon that exited (a bad MAIN_JS, a crash) ends the run instead of a wait for ever
-  local pid; for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || { echo "a daemon exited; see $base/n*.log" >&2; exit 1; }; done
+  local pid; for pid in "${pids[@]}"; do
+    kill -0 "$pid" 2>/dev/null || { echo "a daemon exited; see $base/n*.log" >&2; kill "${pids[@]}" 2>/dev/null || true; exit 1; }
+  done
 }
 status() { curl -sf "127.0.0.1:$((7711 + 10 * $1))/status" || true; }
 field() { awk -v key="$2" '$1 == key ":" { print $2 }' "/proc/$1/status"; }
