@@ -10,7 +10,7 @@ const keyMetrics = {
   small: ['s'],
   delta: ['s', 'wireMiB'],
   rename: ['s', 'wireMiB'],
-  scale: ['cold_s', 'warm_s', 'warmCaughtUp_s', 'warmCpuS', 'rssBytesPerFile', 'settledRssBytesPerFile'],
+  scale: ['cold_s', 'warm_s', 'warmCaughtUp_s', 'warmCpuS', 'rssBytesPerFile', 'settledRssBytesPerFile', 'receiverRssBytesPerFile', 'receiverSettledRssBytesPerFile'],
   idle: ['cpuSPerMinMax'],
   delete: ['s'],
 };

@@ -2,7 +2,8 @@
 // nodes start, node 0 indexes and node 1 receives everything. Warm restart: both restart and
 // finish their start-up scan of the unchanged tree (and, ours only, until each again holds the
 // other's whole index; and the CPU seconds the busier node had used by /healthz). RSS per file
-// from node 0's peak, and (live systems) from its RSS once settled after the cold start.
+// from node 0's peak, and (live systems) from its RSS once settled after the cold start; the same
+// two for node 1, which pulled the whole tree (`receiver…`).
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,7 +32,7 @@ export const scale = {
         const cold = cluster.live ? await waitCount(cluster, [1], count, coldT0, { everyMs: 100 }) : round((performance.now() - coldT0) / 1000, 3);
         await waitFor('settled', async () => (await cluster.idle(0)) && (await cluster.idle(1)), { timeoutMs: 600_000 });
         const coldDaemons = cluster.stats();
-        const settledMiB = system.live ? await lowestRss(cluster, 0, settledQuietMs) : null;
+        const settledMiB = system.live ? await lowestRss(cluster, [0, 1], settledQuietMs) : null;
         const problem = await verifyManifest(cluster.dirs[1], manifest);
         if (problem) throw new Error(`scale: ${system.name}: ${problem}`);
         let warm;
@@ -54,7 +55,7 @@ export const scale = {
           warm = round((performance.now() - t0) / 1000, 3);
         }
         const warmDaemons = cluster.stats();
-        const peakMiB = coldDaemons[0].rssPeakMiB;
+        const perFile = (mib) => (mib === null ? null : Math.round(((mib - baseMiB) * 1024 * 1024) / count));
         return {
           metrics: {
             files: count,
@@ -64,8 +65,10 @@ export const scale = {
             warmCpuS: warmCpu,
             rssPeakMiB: Math.max(...coldDaemons.map((d) => d.rssPeakMiB)),
             warmRssPeakMiB: Math.max(...warmDaemons.map((d) => d.rssPeakMiB)),
-            rssBytesPerFile: Math.round(((peakMiB - baseMiB) * 1024 * 1024) / count),
-            settledRssBytesPerFile: settledMiB === null ? null : Math.round(((settledMiB - baseMiB) * 1024 * 1024) / count),
+            rssBytesPerFile: perFile(coldDaemons[0].rssPeakMiB),
+            settledRssBytesPerFile: perFile(settledMiB?.[0] ?? null),
+            receiverRssBytesPerFile: perFile(coldDaemons[1].rssPeakMiB),
+            receiverSettledRssBytesPerFile: perFile(settledMiB?.[1] ?? null),
           },
           daemons: { cold: coldDaemons, warm: warmDaemons },
         };
@@ -92,14 +95,14 @@ export const scale = {
 const settledQuietMs = 180_000;
 
 /**
- * The lowest resident memory of node `i` over `quietMs` of a settled cluster: what a daemon
+ * The lowest resident memory of each of `nodes` over `quietMs` of a settled cluster: what a daemon
  * holding the tree keeps once the cold start's garbage is collected.
  */
-async function lowestRss(cluster, i, quietMs) {
-  let lowest = cluster.rssNowMiB(i);
+async function lowestRss(cluster, nodes, quietMs) {
+  const lowest = nodes.map((i) => cluster.rssNowMiB(i));
   for (const deadline = Date.now() + quietMs; Date.now() < deadline; ) {
     await sleep(1_000);
-    lowest = Math.min(lowest, cluster.rssNowMiB(i));
+    nodes.forEach((i, at) => (lowest[at] = Math.min(lowest[at], cluster.rssNowMiB(i))));
   }
   return lowest;
 }
