@@ -1,5 +1,6 @@
 import type { ConflictPolicy } from '@sync/conflict';
 import type { IgnoreRules } from '@sync/watcher';
+import type { BusyPaths } from './busy-paths';
 import type { Emitter } from './emitter';
 import type { SyncEvents } from './events';
 import type { Folder } from './folder';
@@ -30,7 +31,7 @@ export interface EngineContext {
   readonly conflictPolicy: ConflictPolicy;
   readonly counters: Counters;
   /** Paths the engine is writing right now; the scanner leaves them alone until done. */
-  readonly busy: Set<string>;
+  readonly busy: BusyPaths;
   /** Makes journal lines durable (fsync); awaited before records are announced. */
   journalFlush(): Promise<void>;
   ignoreRules: IgnoreRules;

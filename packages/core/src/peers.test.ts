@@ -223,3 +223,66 @@ describe('Peers keeping what each peer holds', () => {
     expect(held).toEqual(dirFixture('theirs', { sequence: 41 }));
   });
 });
+
+/** Peers with `n2` connected over a connection that never answers, on a clock the test moves. */
+function requestingPeers(requestTimeoutMs: number) {
+  const clock = new ManualClock();
+  const ctx = engineContextOn(new MemoryFileSystem().mount(), clock);
+  const peers = new Peers(ctx, peersOptions({ requestTimeoutMs }));
+  const connection = new HoldingConnection();
+  peers.handleConnection(connection);
+  const outcomes = new Map<string, string>();
+  const request = (path: string, offset = 0): Promise<Uint8Array> => {
+    const asked = peers.request('n2', path, { offset, size: blockBytes, hash: 'b'.repeat(64) });
+    asked.then(
+      () => outcomes.set(path, 'answered'),
+      (error: Error) => outcomes.set(path, error.message),
+    );
+    return asked;
+  };
+  return { clock, peers, connection, outcomes, request };
+}
+
+describe('Peers requesting blocks', () => {
+  it('fails each unanswered request once its own time-out has passed, not before', async () => {
+    const { clock, outcomes, request } = requestingPeers(1000);
+    void request('a.bin').catch(() => {});
+    clock.advance(400);
+    void request('b.bin').catch(() => {});
+    clock.advance(599);
+    await nextTurn();
+    expect(outcomes.size).toBe(0);
+    clock.advance(1);
+    await nextTurn();
+    expect(outcomes.get('a.bin')).toBe('PEER_ERROR: n2 did not answer a block request in time');
+    expect(outcomes.has('b.bin')).toBe(false);
+    clock.advance(400);
+    await nextTurn();
+    expect(outcomes.get('b.bin')).toBe('PEER_ERROR: n2 did not answer a block request in time');
+  });
+
+  it('keeps a request that was answered from timing out, and leaves no timer once none is pending', async () => {
+    const { clock, peers, connection, outcomes, request } = requestingPeers(1000);
+    const answered = request('a.bin');
+    void request('b.bin').catch(() => {});
+    // Request ids are handed out from 1, in order.
+    peers.handleBlock(connection, { id: 1, data: new Uint8Array(blockBytes) });
+    expect((await answered).byteLength).toBe(blockBytes);
+    clock.advance(1000);
+    await nextTurn();
+    expect(outcomes.get('a.bin')).toBe('answered');
+    expect(outcomes.get('b.bin')).toBe('PEER_ERROR: n2 did not answer a block request in time');
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('fails pending requests at once when the peer disconnects, and times out none of them later', async () => {
+    const { clock, peers, connection, outcomes, request } = requestingPeers(1000);
+    void request('a.bin').catch(() => {});
+    peers.handleDisconnect(connection);
+    await nextTurn();
+    expect(outcomes.get('a.bin')).toBe('PEER_ERROR: n2: peer disconnected');
+    clock.advance(1000);
+    await nextTurn();
+    expect(outcomes.get('a.bin')).toBe('PEER_ERROR: n2: peer disconnected');
+  });
+});

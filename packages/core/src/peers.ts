@@ -27,8 +27,9 @@ interface RemoteIndex {
 interface PendingRequest {
   resolve: (data: Uint8Array) => void;
   reject: (error: SyncError) => void;
-  timer: unknown;
-  size: number;
+  /** When it times out, on `ctx.clock`. */
+  deadlineMs: number;
+  path: string;
 }
 
 interface Link {
@@ -84,6 +85,10 @@ export class Peers {
   private flushScheduled = false;
   private lastFlushAtMs = -Infinity;
   private readonly pushed: PushedBlocks;
+  // One timer for every request's time-out, not one per request: a node pulling 100,000 small
+  // files made a timer, its closure and its async resource per block, ~20 MB that outlived the
+  // young generation. A link's requests time out in the order they were made.
+  private timeoutTimer: unknown = null;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -228,11 +233,8 @@ export class Peers {
     const id = this.nextRequestId;
     this.nextRequestId = (this.nextRequestId % 0xffff_fffe) + 1;
     return new Promise<Uint8Array>((resolve, reject) => {
-      const timer = this.ctx.clock.setTimeout(() => {
-        this.settle(link, id);
-        reject(new SyncError('PEER_ERROR', `${peerId} did not answer a block request in time`, { path }));
-      }, this.options.requestTimeoutMs);
-      link.pending.set(id, { resolve, reject, timer, size: block.size });
+      link.pending.set(id, { resolve, reject, deadlineMs: this.ctx.clock.now() + this.options.requestTimeoutMs, path });
+      this.armTimeouts();
       this.ctx.counters.blocksRequested++;
       this.send(link, { type: 'request', id, path, hash: block.hash, offset: block.offset, size: block.size });
     });
@@ -240,6 +242,8 @@ export class Peers {
 
   close(): void {
     for (const link of [...this.links.values()]) this.dropLink(link, 'stopping');
+    if (this.timeoutTimer !== null) this.ctx.clock.clearTimeout(this.timeoutTimer);
+    this.timeoutTimer = null;
   }
 
   private remote(peerId: string): RemoteIndex {
@@ -417,10 +421,40 @@ export class Peers {
   }
 
   private settle(link: Link, id: number): void {
-    const pending = link.pending.get(id);
-    if (!pending) return;
-    this.ctx.clock.clearTimeout(pending.timer);
     link.pending.delete(id);
+  }
+
+  /** Arms the time-out timer for the earliest deadline, if any request is pending and none is armed. */
+  private armTimeouts(): void {
+    if (this.timeoutTimer !== null) return;
+    let earliest = Infinity;
+    for (const link of this.links.values()) {
+      for (const pending of link.pending.values()) {
+        earliest = Math.min(earliest, pending.deadlineMs);
+        break;
+      }
+    }
+    if (earliest === Infinity) return;
+    // Clamped: a wall clock stepped back must not hold a time-out for as long as it jumped.
+    const waitMs = Math.max(0, Math.min(this.options.requestTimeoutMs, earliest - this.ctx.clock.now()));
+    this.timeoutTimer = this.ctx.clock.setTimeout(() => {
+      this.timeoutTimer = null;
+      this.expireRequests();
+      this.armTimeouts();
+    }, waitMs);
+  }
+
+  private expireRequests(): void {
+    const now = this.ctx.clock.now();
+    for (const link of this.links.values()) {
+      for (const [id, pending] of link.pending) {
+        // A deadline further off than a whole time-out means the clock was stepped back.
+        if (pending.deadlineMs - now > this.options.requestTimeoutMs) pending.deadlineMs = now + this.options.requestTimeoutMs;
+        if (pending.deadlineMs > now) break;
+        link.pending.delete(id);
+        pending.reject(new SyncError('PEER_ERROR', `${link.connection.peerId} did not answer a block request in time`, { path: pending.path }));
+      }
+    }
   }
 
   private dropLink(link: Link, reason: string): void {

@@ -27,6 +27,31 @@ function folderOf(files: number): MemoryFileSystem {
 const nextTurn = (): Promise<unknown> => new Promise((resolve) => setImmediate(resolve));
 
 describe('Scanner', () => {
+  it('scans a path the engine is writing once it is released, with no timer armed meanwhile', async () => {
+    const memory = folderOf(1);
+    const clock = new ManualClock();
+    const ctx = engineContextOn(memory.mount(), clock);
+    const scanner = new Scanner(ctx, { quietPeriodMs: 10, scansInFlightMax: 4, progressIntervalMs: 250 });
+    ctx.busy.add('d0/f0');
+    // The watcher's report of the engine's own write comes while the write is still busy.
+    scanner.schedule('d0/f0');
+    clock.advance(10);
+    await nextTurn();
+    expect(clock.pendingTimers).toBe(0);
+    clock.advance(1000);
+    await nextTurn();
+    expect(ctx.index.get('d0/f0')).toBeUndefined();
+    let idle = false;
+    void scanner.whenIdle().then(() => (idle = true));
+    await nextTurn();
+    expect(idle).toBe(false);
+    ctx.busy.delete('d0/f0');
+    clock.advance(10);
+    await scanner.whenIdle();
+    expect(idle).toBe(true);
+    expect(ctx.index.get('d0/f0')).toMatchObject({ type: 'file', size: 'file 0'.length });
+  });
+
   it('lets the event loop turn during a burst of files whose I/O completes at once', async () => {
     const files = 10 * scanChainMsMax;
     // Each look at the clock takes a millisecond, as if every scan did.

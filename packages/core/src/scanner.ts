@@ -96,6 +96,11 @@ export class Scanner {
     private readonly options: ScannerOptions,
   ) {
     this.firstVersion = increment({}, ctx.nodeId);
+    ctx.busy.onReleased((path) => {
+      this.schedule(path);
+      // Stopped, it schedules nothing: this path was all a waiter may have been waiting for.
+      this.notifyIdle();
+    });
   }
 
   /** Called for each watcher event: (re)starts the path's quiet period. */
@@ -123,7 +128,7 @@ export class Scanner {
   }
 
   get pending(): number {
-    return this.timers.size + this.queue.size + this.scanning.size;
+    return this.timers.size + this.queue.size + this.scanning.size + this.ctx.busy.awaiting;
   }
 
   /** Resolves when no scan is queued, waiting or running. */
@@ -281,8 +286,8 @@ export class Scanner {
       this.queue.delete(path);
       this.queueShrank();
       if (this.ctx.busy.has(path)) {
-        // The engine is writing this path; look again once it is done.
-        this.schedule(path);
+        // The engine is writing this path: it is scheduled again once released (see the constructor).
+        this.ctx.busy.awaitRelease(path);
         continue;
       }
       this.running++;

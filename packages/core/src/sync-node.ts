@@ -27,6 +27,7 @@ import { isLive, sameFingerprint } from './record';
 import { loadIndexId, loadNodeId, prepareStateDir } from './state-dir';
 import { readFull } from './hashing';
 import { BlockPool } from './block-pool';
+import { BusyPaths } from './busy-paths';
 
 export interface EngineLimits {
   quietPeriodMs: number;
@@ -291,7 +292,7 @@ class Engine implements SyncNode {
         events: this.events,
         conflictPolicy: this.options.conflictPolicy ?? 'keep-both',
         counters: this.counters,
-        busy: new Set(),
+        busy: new BusyPaths(),
         ignoreRules,
         // fsync, not just write: a record peers heard of and a power loss then took away would let
         // this node reuse its version counter, and peers would take the new content for an old one.

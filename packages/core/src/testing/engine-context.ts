@@ -1,4 +1,5 @@
 import { IgnoreRules } from '@sync/watcher';
+import { BusyPaths } from '../busy-paths';
 import type { EngineContext } from '../context';
 import { Emitter } from '../emitter';
 import type { SyncEvents } from '../events';
@@ -27,7 +28,7 @@ export function engineContextOn(fs: FileSystem, clock: Clock): EngineContext {
     events: new Emitter<SyncEvents>(),
     conflictPolicy: 'keep-both',
     counters: { bytesReceived: 0, bytesSent: 0, bytesReused: 0, blocksRequested: 0, filesSynced: 0, conflicts: 0, errors: 0 },
-    busy: new Set(),
+    busy: new BusyPaths(),
     journalFlush: () => Promise.resolve(),
     ignoreRules,
     isIgnored: (path, isDirectory) => ignoreRules.isIgnored(path, isDirectory),
