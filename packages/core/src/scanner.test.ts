@@ -35,6 +35,7 @@ describe('Scanner', () => {
     ctx.busy.add('d0/f0');
     // The watcher's report of the engine's own write comes while the write is still busy.
     scanner.schedule('d0/f0');
+    expect(clock.pendingTimers).toBe(0);
     clock.advance(10);
     await nextTurn();
     expect(clock.pendingTimers).toBe(0);
@@ -46,7 +47,6 @@ describe('Scanner', () => {
     await nextTurn();
     expect(idle).toBe(false);
     ctx.busy.delete('d0/f0');
-    clock.advance(10);
     await scanner.whenIdle();
     expect(idle).toBe(true);
     expect(ctx.index.get('d0/f0')).toMatchObject({ type: 'file', size: 'file 0'.length });

@@ -96,9 +96,10 @@ export class Scanner {
     private readonly options: ScannerOptions,
   ) {
     this.firstVersion = increment({}, ctx.nodeId);
+    // Scanned at once: what it waited out was the engine's own write, not a user's.
     ctx.busy.onReleased((path) => {
-      this.schedule(path);
-      // Stopped, it schedules nothing: this path was all a waiter may have been waiting for.
+      this.enqueue(path);
+      // Stopped, it enqueues nothing: this path was all a waiter may have been waiting for.
       this.notifyIdle();
     });
   }
@@ -108,6 +109,13 @@ export class Scanner {
     if (this.stopped || this.ctx.folder.isForbidden(path)) return;
     const timer = this.timers.get(path);
     if (timer !== undefined) this.ctx.clock.clearTimeout(timer);
+    if (this.ctx.busy.has(path)) {
+      // Most often the watcher's report of a file the puller is committing: scanned once the
+      // puller is done (no timer for it).
+      if (timer !== undefined) this.timers.delete(path);
+      this.ctx.busy.awaitRelease(path);
+      return;
+    }
     this.timers.set(
       path,
       this.ctx.clock.setTimeout(() => {
