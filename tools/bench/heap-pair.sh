@@ -7,6 +7,8 @@
 #   tools/bench/heap-pair.sh [MAIN_JS] [COUNT] [LABEL]
 #   tools/bench/heap-pair.sh /tmp/old/main.js 100000 old   # another build, for an A/B
 #   NODE_OPTIONS=--max-semi-space-size=4 tools/bench/heap-pair.sh   # other V8 settings (default: 16, as the image)
+#   HEAP_PAIR_COLD_ONLY=1 tools/bench/heap-pair.sh   # only the cold sync's time and peaks (~45 s a run, for A/Bs)
+#   PROMOTED_DIR=/tmp/p NODE_OPTIONS="--max-semi-space-size=16 --import $PWD/tools/bench/promoted-sample.mjs" tools/bench/heap-pair.sh
 set -euo pipefail
 main=$(realpath "${1:-$(cd "$(dirname "$0")/../.." && pwd)/apps/node/dist/main.js}")
 count=${2:-100000}
@@ -54,6 +56,12 @@ t0=$(date +%s.%N)
 until alive && status 1 | grep -q "\"files\": $count,"; do sleep 0.5; done
 until alive && idle 0 && idle 1; do sleep 0.5; done
 sync_s=$(echo "$(date +%s.%N) - $t0" | bc)
+if [ "${HEAP_PAIR_COLD_ONLY:-}" = 1 ]; then
+  echo "$label cold sync ${sync_s%???????} s; node 0: peak $(($(field "${pids[0]}" VmHWM) / 1024)) MiB; node 1: peak $(($(field "${pids[1]}" VmHWM) / 1024)) MiB"
+  stop
+  rm -rf "$base"
+  exit 0
+fi
 low0=$(field "${pids[0]}" VmRSS) low1=$(field "${pids[1]}" VmRSS)
 for _ in $(seq 60); do
   r0=$(field "${pids[0]}" VmRSS) r1=$(field "${pids[1]}" VmRSS)
