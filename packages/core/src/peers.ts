@@ -448,7 +448,8 @@ export class Peers {
     const now = this.ctx.clock.now();
     for (const link of this.links.values()) {
       for (const [id, pending] of link.pending) {
-        // A deadline further off than a whole time-out means the clock was stepped back.
+        // A deadline further off than a whole time-out means the clock was stepped back. (Stepped
+        // forward, it fails what is pending early: the puller asks again, as after any failure.)
         if (pending.deadlineMs - now > this.options.requestTimeoutMs) pending.deadlineMs = now + this.options.requestTimeoutMs;
         if (pending.deadlineMs > now) break;
         link.pending.delete(id);

@@ -294,7 +294,7 @@ export class Scanner {
       this.queue.delete(path);
       this.queueShrank();
       if (this.ctx.busy.has(path)) {
-        // The engine is writing this path: it is scheduled again once released (see the constructor).
+        // The engine is writing this path: it is enqueued again once released (see the constructor).
         this.ctx.busy.awaitRelease(path);
         continue;
       }
