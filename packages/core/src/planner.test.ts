@@ -38,4 +38,19 @@ describe('planPath', () => {
     const rounded = { ...record, mtimeMs: record.mtimeMs - 0.0002 };
     expect(planPath('a.txt', local(rounded), [{ peerId: 'n0', record }], 'keep-both')).toBeNull();
   });
+
+  it('gives plans without conflicts one shared, frozen empty list each, and a plan with one its own', () => {
+    const pulled = (path: string) => planPath(path, undefined, [{ peerId: 'n0', record: { ...file('n0', 1_700_000_000_000, { n0: 1 }), path } }], 'keep-both');
+    const [a, b] = [pulled('a.txt'), pulled('b.txt')];
+    expect(a?.copies).toEqual([]);
+    expect(a?.copies).toBe(b?.copies);
+    expect(a?.conflicts).toBe(b?.conflicts);
+    expect(Object.isFrozen(a?.copies) && Object.isFrozen(a?.conflicts)).toBe(true);
+    // Concurrent versions from two nodes: the loser's content is kept as a conflict copy.
+    const ours = local(file('n1', 1_700_000_000_000, { n1: 1 }));
+    const conflicted = planPath('a.txt', { ...ours, hash: 'k'.repeat(64), blocks: [{ offset: 0, size: 5, hash: 'k'.repeat(64) }] }, [{ peerId: 'n0', record: file('n0', 1_700_000_050_000, { n0: 1 }) }], 'keep-both');
+    expect(conflicted?.copies).toHaveLength(1);
+    expect(conflicted?.conflicts).toHaveLength(1);
+    expect(conflicted?.copies).not.toBe(a?.copies);
+  });
 });
