@@ -1,6 +1,6 @@
 // big: one large random file (1 GiB; --quick 256 MiB) from node 0 to node 1, then to nodes 1 and 2.
 import { join } from 'node:path';
-import { mib, place, stageCopy, verifySame, waitArrival, withCluster } from '../lib/scenario-kit.mjs';
+import { mib, place, stageCopy, verifySame, waitArrival, warmPageCache, withCluster } from '../lib/scenario-kit.mjs';
 
 export const big = {
   name: 'big',
@@ -12,6 +12,7 @@ export const big = {
       const label = receivers.length === 1 ? 'AB' : 'ABC';
       await withCluster(env, system, receivers.length + 1, async (cluster, { staging }) => {
         const staged = stageCopy(payload.path, staging, 'big.bin');
+        warmPageCache(staging, payload.size * receivers.length);
         cluster.mark();
         const wire0 = await cluster.wireBytes();
         const t0 = performance.now();

@@ -4,7 +4,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { identity } from '../lib/files.mjs';
-import { mib, place, stageCopy, verifySame, waitArrival, withCluster } from '../lib/scenario-kit.mjs';
+import { mib, place, stageCopy, verifySame, waitArrival, warmPageCache, withCluster } from '../lib/scenario-kit.mjs';
 import { waitFor } from '../lib/proc.mjs';
 
 /** Syncs the big payload from node 0 to node 1 (not timed) and hands over the cluster. */
@@ -27,11 +27,13 @@ export const delta = {
   name: 'delta',
   rivals: ['rsync', 'rsync-fsync', 'syncthing-1s'],
   async run(env, system) {
-    return withSyncedBig(env, system, async (cluster, payload) => {
+    return withSyncedBig(env, system, async (cluster, payload, { staging }) => {
       const source = join(cluster.dirs[0], 'big.bin');
       const target = join(cluster.dirs[1], 'big.bin');
       const before = identity(target);
       const patch = randomBytes(1024 * 1024);
+      // The receiver (ours, and rsync) writes a whole new copy of the file.
+      warmPageCache(staging, payload.size);
       cluster.mark();
       const wire0 = await cluster.wireBytes();
       const counters0 = (await cluster.engineCounters?.()) ?? null;
