@@ -55,6 +55,12 @@ export interface EngineLimits {
   /** Before a failed scan or pull is tried again; pull retries double while nothing is pulled, up to a minute. */
   retryDelayMs: number;
   progressIntervalMs: number;
+  /**
+   * A pulled file's written bytes are synced in the background every this many (0: only once it
+   * is complete), so its final fsync does not start the disk on the whole file at once: the
+   * kernel's own writeback waits for a tenth of memory to be dirty.
+   */
+  writebackBytes: number;
   journalSyncIntervalMs: number;
   versionsRetentionMs: number;
   /** Bytes the kept versions may take; the oldest are removed first. */
@@ -91,6 +97,9 @@ export const defaultEngineLimits: Readonly<EngineLimits> = Object.freeze({
   pushBatchBytesMax: 8 * 1024 * 1024,
   retryDelayMs: 2_000,
   progressIntervalMs: 250,
+  // 1 GiB A→B, two daemons by hand, 3 runs each, alternating: 2.24–2.35 s without, 2.02–2.09 s at
+  // 64 MiB, 1.94–2.00 s at 16 MiB; on a journaled ext4 3.37–3.86 s without, 1.80–3.09 s at 16 MiB.
+  writebackBytes: 16 * 1024 * 1024,
   journalSyncIntervalMs: 1_000,
   versionsRetentionMs: 7 * 24 * 3600_000,
   versionsBytesMax: 10 * 1024 ** 3,
@@ -342,6 +351,7 @@ class Engine implements SyncNode {
       fileBytesInFlightMax: this.limits.fileBytesInFlightMax,
       bytesInFlightMax: this.limits.bytesInFlightMax,
       progressIntervalMs: this.limits.progressIntervalMs,
+      writebackBytes: this.limits.writebackBytes,
       retryDelayMs: this.limits.retryDelayMs,
     });
     const ignoredPaths = ctx.folder.stateDirRelative ? [ctx.folder.stateDirRelative] : [];

@@ -16,6 +16,8 @@ export interface TransferLimits {
   /** Block bytes held in memory by all transfers together. */
   bytesInFlightMax: number;
   progressIntervalMs: number;
+  /** A file's written bytes are synced in the background every this many (0: only at the end). */
+  writebackBytes: number;
 }
 
 export interface FetchedFile {
@@ -53,6 +55,22 @@ export async function fetchFile(
   let next = 0;
   let failure: unknown = null;
   let sourceTurn = 0;
+  let unsyncedBytes = 0;
+  // One background sync at a time. Its error fails the transfer: Linux reports a writeback error
+  // to one fsync only, so the final sync could succeed on a file whose bytes were lost.
+  let writeback: Promise<void> | null = null;
+  const startWriteback = (): void => {
+    unsyncedBytes = 0;
+    writeback = handle.sync().then(
+      () => {
+        writeback = null;
+      },
+      (error: unknown) => {
+        writeback = null;
+        failure ??= error;
+      },
+    );
+  };
 
   const fetchBlock = async (block: BlockInfo): Promise<Uint8Array> => {
     const pushed = peers.takePushed(block.hash);
@@ -102,6 +120,8 @@ export async function fetchFile(
         // Received blocks sit in the block pool's buffers: this one can take the next block.
         peers.recycle(data);
         bytesDone += block.size;
+        unsyncedBytes += block.size;
+        if (limits.writebackBytes > 0 && unsyncedBytes >= limits.writebackBytes && writeback === null) startWriteback();
         const now = ctx.clock.now();
         if (now - lastProgressMs >= limits.progressIntervalMs) {
           lastProgressMs = now;
@@ -119,6 +139,7 @@ export async function fetchFile(
     const blockSize = target.blocks[0]?.size ?? 1;
     const workers = Math.max(1, Math.min(limits.blocksInFlightMax, Math.floor(limits.fileBytesInFlightMax / blockSize), target.blocks.length));
     await Promise.all(Array.from({ length: workers }, worker));
+    await writeback;
     if (failure !== null) throw failure;
     if (inPlace) await ctx.fs.truncate(tempPath, target.size);
     // Mode and mtime before the fsync, so they are as durable as the bytes: set after it, a crash
