@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, constants as fsConstants, fsync, lstatSync, open, openSync, promises as fsp, read, readdirSync, readSync, utimesSync, write, writeSync } from 'node:fs';
+import { chmodSync, closeSync, renameSync, constants as fsConstants, fsync, lstatSync, open, openSync, promises as fsp, read, readdirSync, readSync, utimesSync, write, writeSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -77,8 +77,13 @@ export class NodeFileSystem implements FileSystem {
     return fsp.unlink(path);
   }
 
-  rename(from: string, to: string): Promise<void> {
-    return fsp.rename(from, to);
+  /**
+   * Inline, like lstat: a pulled small file's commit is a rename, and handing it to the pool woke a
+   * pool thread that, on two cores, took the core from the loop (10,000 files: the receiver's main
+   * thread was switched out ~20,000 times, ~12,000 with renames inline; the run 0.2–0.3 s faster).
+   */
+  async rename(from: string, to: string): Promise<void> {
+    renameSync(from, to);
   }
 
   link(existing: string, newPath: string): Promise<void> {
@@ -121,8 +126,9 @@ export class NodeFileSystem implements FileSystem {
   }
 
   async openWrite(path: string): Promise<WriteHandle> {
-    // Creating a file waits on the filesystem journal, which is slow while other transfers
-    // fsync: on the pool, so the loop is not stalled behind it (seen in the profile).
+    // Creating a file can wait long: on the journal while other transfers fsync, or (ext4 without
+    // a journal) on the inode allocator skipping inodes freed in the last minute. Inline, a run of
+    // 10,000 small files after a run that deleted as many spent 2.8 s of the loop's time in it.
     const fd = await new Promise<number>((resolve, reject) => open(path, 'w', 0o600, (error, opened) => (error ? reject(error) : resolve(opened))));
     return writeHandleOf(descriptorHandle(fd));
   }
