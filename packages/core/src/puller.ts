@@ -324,6 +324,25 @@ export class Puller {
     }
   }
 
+  /**
+   * A transfer of more than one block checks the way to its path first, so a parent that is a file
+   * or a link costs no transfer. The commit checks again in any case (`readyToPlace`).
+   */
+  private async checkWayBeforeTransfer(target: FileRecord, path: string): Promise<void> {
+    if (target.blocks.length > 1) await this.ctx.folder.ensureParents(path);
+  }
+
+  /**
+   * `diskMatches` right before a commit's rename, with a new entry's parents made or checked here
+   * rather than before the transfer: none can have become a link meanwhile (the rename would
+   * follow it), and a small file's parents are looked up once, not twice.
+   */
+  private async readyToPlace(path: string, local: LocalRecord | undefined): Promise<boolean> {
+    if (isLive(local)) return this.diskMatches(path, local);
+    await this.ctx.folder.ensureParents(path);
+    return (await this.ctx.fs.lstat(this.ctx.folder.abs(path))) === null;
+  }
+
   /** Does the disk still hold what the index says? If not, a user write slipped in. */
   private async diskMatches(path: string, local: LocalRecord | undefined): Promise<boolean> {
     const stat = await this.ctx.folder.stat(path);
@@ -381,7 +400,6 @@ export class Puller {
 
   private async makeSymlink(plan: PathPlan): Promise<Outcome> {
     const { path, local, target } = plan;
-    await this.ctx.folder.ensureParents(path);
     const temp = this.ctx.folder.tempPath(this.ctx.random.id(12));
     await this.ctx.fs.symlink(target.target ?? '', temp);
     return this.commit(path, local, temp, target, 0);
@@ -393,7 +411,7 @@ export class Puller {
     if (revived) return { outcome: revived, bytes: 0 };
     const sources = this.peers.sourcesFor(path, target.hash);
     if (sources.length === 0 && !this.canAssembleLocally(target)) return { outcome: 'retry', bytes: 0 };
-    await this.ctx.folder.ensureParents(path);
+    await this.checkWayBeforeTransfer(target, path);
     this.inFlight++;
     try {
       const fetched = await fetchFile(this.ctx, this.peers, this.versions, this.budget, this.options, target, path, sources);
@@ -415,7 +433,6 @@ export class Puller {
     if (!(await this.diskMatches(path, local))) return 'rescan';
     const kept = await this.versions.takeWhole(target.blocks, target.size);
     if (!kept) return null;
-    await this.ctx.folder.ensureParents(path);
     const temp = this.ctx.folder.tempPath(this.ctx.random.id(12));
     try {
       await this.ctx.fs.rename(kept, temp);
@@ -464,7 +481,7 @@ export class Puller {
   ): Promise<Outcome> {
     const abs = this.ctx.folder.abs(path);
     try {
-      if (!(await this.diskMatches(path, local))) {
+      if (!(await this.readyToPlace(path, local))) {
         await this.ctx.fs.unlink(temp).catch(() => {});
         return 'rescan';
       }
@@ -585,14 +602,13 @@ export class Puller {
     const heldLocally = sameDiskContent(plan.local, loser) && plan.local !== undefined;
     if (loser.type === 'symlink') {
       const temp = this.ctx.folder.tempPath(this.ctx.random.id(12));
-      await this.ctx.folder.ensureParents(copyPath);
       await this.ctx.fs.symlink(loser.target ?? '', temp);
       return this.commit(copyPath, existing, temp, record, 0);
     }
     if (heldLocally && !(await this.diskMatches(plan.path, plan.local))) return 'rescan';
     const sources = heldLocally ? [] : this.peers.sourcesFor(loser.path, loser.hash);
     if (!heldLocally && sources.length === 0 && !this.canAssembleLocally(loser)) return 'retry';
-    await this.ctx.folder.ensureParents(copyPath);
+    await this.checkWayBeforeTransfer(loser, copyPath);
     const fetched = await fetchFile(this.ctx, this.peers, this.versions, this.budget, this.options, { ...loser, path: copyPath }, loser.path, sources);
     return this.commit(copyPath, existing, fetched.tempPath, record, fetched.stat.ino, fetched.stat);
   }
