@@ -7,7 +7,7 @@ const systemsOrder = ['ours', 'rsync', 'rsync-fsync', 'syncthing', 'syncthing-1s
 const keyMetrics = {
   latency: ['p50Ms', 'p99Ms', 'maxMs'],
   big: ['AB_s', 'ABC_s'],
-  small: ['s'],
+  small: ['s', 'warmS'],
   delta: ['s', 'wireMiB'],
   rename: ['s', 'wireMiB'],
   scale: ['cold_s', 'warm_s', 'warmCaughtUp_s', 'warmCpuS', 'rssBytesPerFile', 'settledRssBytesPerFile', 'receiverRssBytesPerFile', 'receiverSettledRssBytesPerFile'],
