@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, renameSync, constants as fsConstants, fsync, lstatSync, open, openSync, promises as fsp, read, readdirSync, readSync, utimesSync, write, writeSync } from 'node:fs';
+import { chmodSync, closeSync, linkSync, renameSync, constants as fsConstants, fsync, lstatSync, open, openSync, promises as fsp, read, readdirSync, readSync, utimesSync, write, writeSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -86,8 +86,9 @@ export class NodeFileSystem implements FileSystem {
     renameSync(from, to);
   }
 
-  link(existing: string, newPath: string): Promise<void> {
-    return fsp.link(existing, newPath);
+  /** Inline, as rename: keeping a replaced file as a version is a hard link per pulled change. */
+  async link(existing: string, newPath: string): Promise<void> {
+    linkSync(existing, newPath);
   }
 
   copyFile(from: string, to: string): Promise<void> {
