@@ -26,14 +26,9 @@ for (let d = 0; d < count / 100; d++) {
 }' "$base" "$count"
 node -e 'process.stdout.write(require("node:crypto").randomBytes(32).toString("hex"))' > "$base/secret"
 
-pids=()
-start() { # start NODE: node 0 listens on 7710/7711, node 1 on 7720/7721 and dials node 0
-  local i=$1 port=$((7710 + 10 * $1)) peer=()
-  [ "$i" = 1 ] && peer=(--peer ws://127.0.0.1:7710)
-  (cd "$base" && exec setsid node --heapsnapshot-signal=SIGUSR2 "$main" --dir "$base/n$i" --listen "127.0.0.1:$port" \
-    --http "127.0.0.1:$((port + 1))" --node-id "n$i" --secret-file "$base/secret" --log-level warn "${peer[@]}" >> "$base/n$i.log" 2>&1) &
-  pids[$i]=$!
-}
+PAIR_PORT=7710
+. "$(dirname "$0")/lib/pair.sh"
+start() { pair_start "$1" --heapsnapshot-signal=SIGUSR2; }
 stop() { kill "${pids[0]}" "${pids[1]}"; wait "${pids[0]}" "${pids[1]}" 2>/dev/null || true; }
 alive() { # a daemon that exited (a bad MAIN_JS, a crash) ends the run instead of a wait for ever
   local pid; for pid in "${pids[@]}"; do

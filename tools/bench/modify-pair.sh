@@ -22,20 +22,14 @@ for (let i = 0; i < count; i++) {
 }' "$base" "$count"
 node -e 'process.stdout.write(require("node:crypto").randomBytes(32).toString("hex"))' > "$base/secret"
 
-pids=()
-start() { # start NODE: node 0 listens on 7610/7611, node 1 on 7620/7621 and dials node 0
-  local i=$1 port=$((7610 + 10 * $1)) peer=()
-  [ "$i" = 1 ] && peer=(--peer ws://127.0.0.1:7610)
-  (cd "$base" && exec setsid node "$main" --dir "$base/n$i" --listen "127.0.0.1:$port" \
-    --http "127.0.0.1:$((port + 1))" --node-id "n$i" --secret-file "$base/secret" --log-level warn "${peer[@]}" >> "$base/n$i.log" 2>&1) &
-  pids[$i]=$!
-}
+PAIR_PORT=7610
+. "$(dirname "$0")/lib/pair.sh"
 stop() { kill -INT "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap stop EXIT
 metric() { curl -sf 127.0.0.1:7621/metrics | awk -v name="$1" '$1 == name { print $2; exit }'; }
 
-start 0
-start 1
+pair_start 0
+pair_start 1
 until [ "$(metric sync_files)" = "$count" ]; do sleep 0.2; done
 sleep 3
 before=$(metric sync_files_synced_total)

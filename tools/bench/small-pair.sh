@@ -30,15 +30,8 @@ tree "$base/stage/timed"
 sync
 node -e 'process.stdout.write(require("node:crypto").randomBytes(32).toString("hex"))' > "$base/secret"
 
-pids=()
-start() { # start NODE: node 0 listens on 7710/7711, node 1 on 7720/7721 and dials node 0
-  local i=$1 port=$((7710 + 10 * $1)) extra=() peer=()
-  [ "$i" = 1 ] && peer=(--peer ws://127.0.0.1:7710)
-  [ "$i" = 1 ] && [ -n "${PROF:-}" ] && extra=(--cpu-prof --cpu-prof-dir="$base/prof1")
-  (cd "$base" && exec setsid node "${extra[@]}" "$main" --dir "$base/n$i" --listen "127.0.0.1:$port" \
-    --http "127.0.0.1:$((port + 1))" --node-id "n$i" --secret-file "$base/secret" --log-level warn "${peer[@]}" >> "$base/n$i.log" 2>&1) &
-  pids[$i]=$!
-}
+PAIR_PORT=7710
+. "$(dirname "$0")/lib/pair.sh"
 stop() { kill -INT "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap stop EXIT
 files() { curl -sf 127.0.0.1:7721/metrics | awk '/^sync_files[ {]/ { print $2; exit }'; }
@@ -54,8 +47,8 @@ snapshot() { # per thread: pid tid utime stime, then each main thread's schedsta
   head -1 /proc/stat
 }
 
-start 0
-start 1
+pair_start 0
+if [ -n "${PROF:-}" ]; then pair_start 1 --cpu-prof --cpu-prof-dir="$base/prof1"; else pair_start 1; fi
 until curl -sf 127.0.0.1:7721/status | grep -q '"n0"'; do sleep 0.2; done
 sleep 1
 total=$count
