@@ -9,6 +9,8 @@
 #   tools/bench/small-pair.sh [MAIN_JS] [COUNT]
 #   SMALL_PAIR_DIR=/mnt/j/sp tools/bench/small-pair.sh   # another disk
 #   PROF=1 tools/bench/small-pair.sh   # also a --cpu-prof of node 1, in $SMALL_PAIR_DIR/prof1
+#   PROF=0 tools/bench/small-pair.sh   # of node 0 (the sender) instead, in $SMALL_PAIR_DIR/prof0
+#   NODE_ARGS=--maglev tools/bench/small-pair.sh   # V8 flags NODE_OPTIONS does not take, for both daemons
 set -euo pipefail
 main=$(realpath "${1:-$(cd "$(dirname "$0")/../.." && pwd)/apps/node/dist/main.js}")
 count=${2:-10000}
@@ -47,8 +49,9 @@ snapshot() { # per thread: pid tid utime stime, then each main thread's schedsta
   head -1 /proc/stat
 }
 
-pair_start 0
-if [ -n "${PROF:-}" ]; then pair_start 1 --cpu-prof --cpu-prof-dir="$base/prof1"; else pair_start 1; fi
+profiled() { [ "${PROF:-}" = "$1" ] && echo --cpu-prof --cpu-prof-dir="$base/prof$1"; true; }
+pair_start 0 ${NODE_ARGS:-} $(profiled 0)
+pair_start 1 ${NODE_ARGS:-} $(profiled 1)
 until curl -sf 127.0.0.1:7721/status | grep -q '"n0"'; do sleep 0.2; done
 sleep 1
 total=$count
