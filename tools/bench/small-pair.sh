@@ -63,6 +63,7 @@ fi
 snapshot > "$base/before"
 echo "timed tree: $(move timed "$total") s ($count files)"
 snapshot > "$base/after"
+for n in 0 1; do echo "node $n peak RSS $(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/${pids[$n]}/status") MiB"; done
 echo "node 1 requested $(curl -sf 127.0.0.1:7721/metrics | awk '/^sync_blocks_requested_total / { print $2 }') blocks in all (the rest were pushed)"
 python3 - "$base/before" "$base/after" "${pids[0]}" "${pids[1]}" <<'EOF'
 import sys
