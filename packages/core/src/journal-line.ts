@@ -1,7 +1,7 @@
 import { blockSizeFor, packBlocks, unpackBlocks } from '@sync/protocol';
 import type { BlockInfo } from '@sync/protocol';
 import type { DiskFingerprint, LocalRecord } from './record';
-import { sameBlocks } from './record';
+import { sameBlocks, StoredRecord } from './record';
 import { fileHashOf } from './hashing';
 import { sharedVersion } from './shared-versions';
 
@@ -42,42 +42,43 @@ function diskLine(record: LocalRecord, disk: DiskFingerprint): NonNullable<Journ
 }
 
 /** The record of a journal line; null for valid JSON that is not one (`JSON.parse` throws on the rest). */
-export function decodeJournalLine(line: string): LocalRecord | null {
+export function decodeJournalLine(line: string): StoredRecord | null {
   const raw = JSON.parse(line) as JournalLine | null;
   if (typeof raw !== 'object' || raw === null || typeof raw.path !== 'string' || typeof raw.size !== 'number') return null;
-  // A fresh object of one fixed shape rather than the parsed one with fields added: added fields
-  // would give each record a second, out-of-object property store. The fields in `localRecord`'s
-  // order, so replayed and published records share one hidden class (not built by it: blocks and
-  // hash are settled after, and the restart would pay for an object more per record).
-  const record: LocalRecord = {
-    path: raw.path,
-    type: raw.type,
-    size: raw.size,
-    mtimeMs: raw.mtimeMs,
-    mode: raw.mode,
-    hash: raw.hash,
-    blocks: [],
-    target: raw.target,
-    deleted: raw.deleted ?? false,
-    version: sharedVersion(raw.version),
-    modifiedBy: raw.modifiedBy,
-    sequence: raw.sequence,
-    disk: raw.disk ? { size: raw.disk.size ?? raw.size, mtimeMs: raw.disk.mtimeMs ?? raw.mtimeMs, ino: raw.disk.ino } : undefined,
-  };
+  const deleted = raw.deleted ?? false;
+  let blocks: BlockInfo[];
+  let hash = raw.hash;
   if (raw.blocks === undefined) {
-    record.blocks = impliedBlocks(record);
+    blocks = impliedBlocks({ ...raw, deleted });
   } else if (typeof raw.blocks === 'string') {
-    const blocks = unpackBlocks(raw.blocks, raw.size);
-    if (typeof blocks === 'string') return null;
-    record.blocks = blocks;
+    const unpacked = unpackBlocks(raw.blocks, raw.size);
+    if (typeof unpacked === 'string') return null;
+    blocks = unpacked;
   } else {
-    record.blocks = raw.blocks;
+    blocks = raw.blocks;
     // Full-form lines may come from indexes written before file hashes were made from block
     // hashes: those carry a hash of the bytes for files of several blocks. The blocks still hold,
     // so the hash follows from them. (Packed lines were written with it, and skip this pass.)
-    if (!record.deleted && record.type === 'file' && record.blocks.length > 1) record.hash = fileHashOf(record.blocks);
+    if (!deleted && raw.type === 'file' && blocks.length > 1) hash = fileHashOf(blocks);
   }
-  return record;
+  const disk = raw.disk ? { size: raw.disk.size ?? raw.size, mtimeMs: raw.disk.mtimeMs ?? raw.mtimeMs, ino: raw.disk.ino } : undefined;
+  return new StoredRecord(
+    {
+      path: raw.path,
+      type: raw.type,
+      size: raw.size,
+      mtimeMs: raw.mtimeMs,
+      mode: raw.mode,
+      hash,
+      blocks,
+      target: raw.target,
+      deleted,
+      version: sharedVersion(raw.version),
+      modifiedBy: raw.modifiedBy,
+    },
+    raw.sequence,
+    disk,
+  );
 }
 
 /** What a line holds: a record, with the fields `encodeJournalLine` may leave out optional. */
@@ -88,7 +89,7 @@ type JournalLine = Omit<LocalRecord, 'blocks' | 'deleted' | 'disk'> & {
 };
 
 /** The block list a line without one stands for: a live file's single block, the file itself. */
-function impliedBlocks(record: LocalRecord): BlockInfo[] {
+function impliedBlocks(record: Pick<LocalRecord, 'deleted' | 'type' | 'size' | 'hash'>): BlockInfo[] {
   if (record.deleted || record.type !== 'file' || record.size === 0 || record.size > blockSizeFor(record.size)) return [];
   return [{ offset: 0, size: record.size, hash: record.hash }];
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { FileSystem, ReadHandle, WriteHandle } from './ports';
-import type { LocalRecord } from './record';
+import type { LocalRecord, StoredRecord } from './record';
 import { SyncError, errnoCode } from './errors';
 import { decodeJournalLine, encodeJournalLine } from './journal-line';
 
@@ -55,8 +55,8 @@ export class IndexJournal {
     fs: FileSystem,
     stateDir: string,
     { readChunkBytes = replayChunkBytes, writeChunkBytes = chunkBytes }: { readChunkBytes?: number; writeChunkBytes?: number } = {},
-  ): Promise<{ journal: IndexJournal; records: Map<string, LocalRecord> }> {
-    const records = new Map<string, LocalRecord>();
+  ): Promise<{ journal: IndexJournal; records: Map<string, StoredRecord> }> {
+    const records = new Map<string, StoredRecord>();
     await replay(fs, join(stateDir, snapshotName), records, readChunkBytes, false);
     const journalPath = join(stateDir, journalName);
     const journalLines = await replay(fs, journalPath, records, readChunkBytes, true);
@@ -180,7 +180,7 @@ function* linePieces(records: readonly LocalRecord[]): Generator<string, void, u
   if (lines.length > 0) yield `${lines.join('\n')}\n`;
 }
 
-async function replay(fs: FileSystem, path: string, records: Map<string, LocalRecord>, chunkBytes: number, truncateTorn: boolean): Promise<number> {
+async function replay(fs: FileSystem, path: string, records: Map<string, StoredRecord>, chunkBytes: number, truncateTorn: boolean): Promise<number> {
   let handle: ReadHandle;
   try {
     handle = await fs.openRead(path);
@@ -220,7 +220,7 @@ async function replay(fs: FileSystem, path: string, records: Map<string, LocalRe
 const decodePieceBytes = 64 * 1024;
 
 /** Applies every complete line in buffer[0, filled); returns how many, and the bytes they span. */
-function replayLines(buffer: Buffer, filled: number, pieceBytes: number, path: string, records: Map<string, LocalRecord>): { lines: number; bytes: number } {
+function replayLines(buffer: Buffer, filled: number, pieceBytes: number, path: string, records: Map<string, StoredRecord>): { lines: number; bytes: number } {
   const complete = buffer.lastIndexOf(newline, filled - 1) + 1;
   let lines = 0;
   for (let from = 0; from < complete; ) {
@@ -240,8 +240,8 @@ function replayLines(buffer: Buffer, filled: number, pieceBytes: number, path: s
   return { lines, bytes: complete };
 }
 
-function applyLine(line: string, path: string, records: Map<string, LocalRecord>): void {
-  let record: LocalRecord | null;
+function applyLine(line: string, path: string, records: Map<string, StoredRecord>): void {
+  let record: StoredRecord | null;
   try {
     record = decodeJournalLine(line);
   } catch (cause) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { IndexJournal } from './journal';
 import { LocalIndex, largeFileBytesMin } from './local-index';
+import { StoredRecord } from './record';
 import type { LocalRecord } from './record';
 import { sameHiddenClass } from './testing/v8-internals';
 
@@ -23,6 +24,7 @@ function file(path: string, size: number, ino: number, deleted = false): Omit<Lo
   };
 }
 
+const stored = (record: LocalRecord): StoredRecord => new StoredRecord(record, record.sequence, record.disk);
 const pathsOf = (records: readonly LocalRecord[]): string[] => records.map((record) => record.path).sort();
 const pathsWithInode = (index: LocalIndex, ino: number): string[] => pathsOf(index.largeFilesWithInode(ino));
 
@@ -50,7 +52,7 @@ describe('LocalIndex.largeFilesWithInode', () => {
     const first = new LocalIndex(new Map(), journal, 'idx-00000001');
     const a = first.publish(file('a.bin', 2 * large, 3));
     const gone = first.publish(file('gone.bin', large, 4, true));
-    const index = new LocalIndex(new Map([[a.path, a], [gone.path, gone]]), journal, 'idx-00000001');
+    const index = new LocalIndex(new Map([a, gone].map((record) => [record.path, stored(record)])), journal, 'idx-00000001');
     expect(index.largeFilesWithInode(3)).toEqual([a]);
     expect(index.largeFilesWithInode(4)).toEqual([]);
   });
@@ -80,7 +82,7 @@ describe('LocalIndex.descendants', () => {
   it('finds the records a restart replayed', () => {
     const first = new LocalIndex(new Map(), journal, 'idx-00000001');
     const records = [first.publish(dir('x')), first.publish(file('x/y/z', 1, 1)), first.publish(file('xy', 1, 2))];
-    const index = new LocalIndex(new Map(records.map((record) => [record.path, record])), journal, 'idx-00000001');
+    const index = new LocalIndex(new Map(records.map((record) => [record.path, stored(record)])), journal, 'idx-00000001');
     expect(paths(index, 'x')).toEqual(['x/y/z']);
   });
 });
@@ -88,10 +90,40 @@ describe('LocalIndex.descendants', () => {
 describe('LocalIndex.publish', () => {
   it('stores records of one hidden class, however the caller made them (a class each costs ~450 B a record on Node 20)', () => {
     const index = new LocalIndex(new Map(), journal, 'idx-00000001');
-    const first = index.publish(file('a', 1, 1));
-    const spread = index.publish({ ...file('b', 1, 2), mtimeMs: 1.5 });
+    index.publish(file('a', 1, 1));
+    index.publish({ ...file('b', 1, 2), mtimeMs: 1.5 });
+    const first = index.stored('a')!;
     index.updateFingerprint('a', { size: 1, mtimeMs: 2.5, ino: 1 });
-    expect(sameHiddenClass(first, spread)).toBe(true);
-    expect(sameHiddenClass(first, index.get('a')!)).toBe(true);
+    index.publish({ ...file('c', 1, 2), type: 'symlink', target: 'a', disk: undefined });
+    for (const path of ['a', 'b', 'c']) expect(sameHiddenClass(first, index.stored(path)!)).toBe(true);
+    expect(sameHiddenClass(index.get('a')!, index.get('c')!)).toBe(true);
+  });
+
+  it('gives each reader a record of its own, equal to what was published', () => {
+    const index = new LocalIndex(new Map(), journal, 'idx-00000001');
+    const published = index.publish(file('a', 1, 1));
+    expect(index.get('a')).toEqual(published);
+    expect(index.get('a')).not.toBe(index.get('a'));
+    expect(index.since(0)).toEqual([published]);
+    expect([...index.values()]).toEqual([published]);
+  });
+});
+
+describe('LocalIndex.holds', () => {
+  it('tells whether the record at a path is still the one read, by version and disk fingerprint', () => {
+    const index = new LocalIndex(new Map(), journal, 'idx-00000001');
+    expect(index.holds('a', undefined)).toBe(true);
+    const read = index.publish(file('a', 1, 1));
+    expect(index.holds('a', undefined)).toBe(false);
+    expect(index.holds('a', read)).toBe(true);
+    expect(index.holds('a', index.get('a'))).toBe(true);
+    index.updateFingerprint('a', read.disk);
+    expect(index.holds('a', read)).toBe(true);
+    index.updateFingerprint('a', { size: 1, mtimeMs: 2, ino: 1 });
+    expect(index.holds('a', read)).toBe(false);
+    const again = index.get('a');
+    index.publish(file('a', 1, 1));
+    expect(index.holds('a', again)).toBe(false);
+    expect(index.holds('b', again)).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
-import type { LocalRecord } from './record';
-import { isLive, localRecord, parentPath } from './record';
+import type { DiskFingerprint, LocalRecord } from './record';
+import { parentPath, StoredRecord } from './record';
 import type { IndexJournal } from './journal';
 
 /** Where a block's bytes can be read locally. */
@@ -26,10 +26,12 @@ export interface IndexTotals {
 
 /**
  * The records of this node's own folder, ordered by local sequence so a peer can ask for
- * "everything after N". Every change goes to the journal.
+ * "everything after N". Every change goes to the journal. Records are held compactly
+ * (`StoredRecord`); each read gives the caller a `LocalRecord` of its own, so whether the record
+ * at a path is still the one read earlier is asked of `holds`, not by comparing objects.
  */
 export class LocalIndex {
-  private readonly records: Map<string, LocalRecord>;
+  private readonly records: Map<string, StoredRecord>;
   // The publish log as two parallel arrays: no object per entry to build at start-up or to collect.
   private logSequences: number[] = [];
   private logPaths: string[] = [];
@@ -52,7 +54,7 @@ export class LocalIndex {
   private readonly live: IndexTotals = { files: 0, directories: 0, symlinks: 0, bytes: 0 };
 
   constructor(
-    records: Map<string, LocalRecord>,
+    records: Map<string, StoredRecord>,
     private readonly journal: IndexJournal,
     readonly indexId: string,
   ) {
@@ -79,11 +81,27 @@ export class LocalIndex {
   }
 
   get(path: string): LocalRecord | undefined {
+    return this.records.get(path)?.toLocal();
+  }
+
+  /** The record as held, for a peer's index to share its values (`RemoteRecords`). */
+  stored(path: string): StoredRecord | undefined {
     return this.records.get(path);
   }
 
-  values(): IterableIterator<LocalRecord> {
-    return this.records.values();
+  /**
+   * Whether the record at `path` is still `record` as read earlier (no record, if undefined): the
+   * same version with the same disk fingerprint. A scan that awaited something asks this before it
+   * acts on what it read.
+   */
+  holds(path: string, record: LocalRecord | undefined): boolean {
+    const stored = this.records.get(path);
+    if (record === undefined || stored === undefined) return record === stored;
+    return stored.sequence === record.sequence && stored.hasDisk(record.disk);
+  }
+
+  *values(): IterableIterator<LocalRecord> {
+    for (const record of this.records.values()) yield record.toLocal();
   }
 
   /** Records strictly inside `dir` (its whole subtree), tombstones included. */
@@ -94,7 +112,7 @@ export class LocalIndex {
     for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
       for (const path of children.get(next) ?? []) {
         const record = this.records.get(path);
-        if (record) result.push(record);
+        if (record) result.push(record.toLocal());
         if (children.has(path)) pending.push(path);
       }
     }
@@ -103,20 +121,20 @@ export class LocalIndex {
 
   /** Stores a new version: it gets the next sequence and is announced to peers. */
   publish(record: Omit<LocalRecord, 'sequence'>): LocalRecord {
-    const stored = localRecord(record, ++this.sequenceCounter, record.disk);
+    const stored = new StoredRecord(record, ++this.sequenceCounter, record.disk);
     this.store(stored);
     this.logSequences.push(stored.sequence);
     this.logPaths.push(stored.path);
     this.compactLog();
     for (const listener of this.changeListeners) listener();
-    return stored;
+    return stored.toLocal();
   }
 
   /** Updates what we know of the disk without a new version (not announced). */
-  updateFingerprint(path: string, disk: LocalRecord['disk']): void {
+  updateFingerprint(path: string, disk: DiskFingerprint | undefined): void {
     const current = this.records.get(path);
     if (!current) return;
-    this.store(localRecord(current, current.sequence, disk));
+    this.store(new StoredRecord(current.toLocal(), current.sequence, disk));
   }
 
   /** Records published after `sequence`, oldest first. */
@@ -131,7 +149,7 @@ export class LocalIndex {
     const result: LocalRecord[] = [];
     for (let i = low; i < this.logSequences.length; i++) {
       const record = this.records.get(this.logPaths[i]!);
-      if (record && record.sequence === this.logSequences[i]) result.push(record);
+      if (record && record.sequence === this.logSequences[i]) result.push(record.toLocal());
     }
     return result;
   }
@@ -159,10 +177,10 @@ export class LocalIndex {
 
   /** Live files of at least `largeFileBytesMin` whose disk fingerprint has this inode (hard links: several). */
   largeFilesWithInode(ino: number): LocalRecord[] {
-    return [...(this.largeFilesByInode().get(ino) ?? [])].map((path) => this.records.get(path)!);
+    return [...(this.largeFilesByInode().get(ino) ?? [])].map((path) => this.records.get(path)!.toLocal());
   }
 
-  private store(record: LocalRecord): void {
+  private store(record: StoredRecord): void {
     const previous = this.records.get(record.path);
     if (previous && this.blocks) this.removeBlocks(this.blocks, previous);
     if (previous && this.largeFiles) this.removeLargeFile(this.largeFiles, previous);
@@ -172,7 +190,7 @@ export class LocalIndex {
     this.count(record, 1);
     if (this.blocks) this.addBlocks(this.blocks, record);
     if (this.largeFiles) this.addLargeFile(this.largeFiles, record);
-    this.journal.append(record);
+    this.journal.append(record.toLocal());
   }
 
   private childrenByParent(): Map<string, Set<string>> {
@@ -191,22 +209,24 @@ export class LocalIndex {
     return largeFiles;
   }
 
-  private addLargeFile(largeFiles: Map<number, Set<string>>, record: LocalRecord): void {
-    if (!isLargeLiveFile(record)) return;
-    const paths = largeFiles.get(record.disk.ino);
+  private addLargeFile(largeFiles: Map<number, Set<string>>, record: StoredRecord): void {
+    const ino = record.largeFileIno(largeFileBytesMin);
+    if (ino === null) return;
+    const paths = largeFiles.get(ino);
     if (paths) paths.add(record.path);
-    else largeFiles.set(record.disk.ino, new Set([record.path]));
+    else largeFiles.set(ino, new Set([record.path]));
   }
 
-  private removeLargeFile(largeFiles: Map<number, Set<string>>, record: LocalRecord): void {
-    if (!isLargeLiveFile(record)) return;
-    const paths = largeFiles.get(record.disk.ino);
+  private removeLargeFile(largeFiles: Map<number, Set<string>>, record: StoredRecord): void {
+    const ino = record.largeFileIno(largeFileBytesMin);
+    if (ino === null) return;
+    const paths = largeFiles.get(ino);
     paths?.delete(record.path);
-    if (paths?.size === 0) largeFiles.delete(record.disk.ino);
+    if (paths?.size === 0) largeFiles.delete(ino);
   }
 
-  private count(record: LocalRecord, sign: 1 | -1): void {
-    if (!isLive(record)) return;
+  private count(record: StoredRecord, sign: 1 | -1): void {
+    if (record.deleted) return;
     if (record.type === 'file') {
       this.live.files += sign;
       this.live.bytes += sign * record.size;
@@ -226,11 +246,12 @@ export class LocalIndex {
     return blocks;
   }
 
-  private addBlocks(blocks: BlockMap, record: LocalRecord): void {
-    if (!isLive(record) || record.type !== 'file') return;
-    const only = record.blocks.length === 1 ? record.blocks[0]! : undefined;
+  private addBlocks(blocks: BlockMap, record: StoredRecord): void {
+    if (record.deleted || record.type !== 'file') return;
+    const list = record.blockList();
+    const only = list.length === 1 ? list[0]! : undefined;
     const wholeFile = only !== undefined && only.offset === 0 && only.size === record.size;
-    for (const block of record.blocks) {
+    for (const block of list) {
       const held = blocks.get(block.hash);
       if (held === undefined) {
         blocks.set(block.hash, wholeFile ? record.path : { path: record.path, offset: block.offset, size: block.size });
@@ -242,9 +263,9 @@ export class LocalIndex {
     }
   }
 
-  private removeBlocks(blocks: BlockMap, record: LocalRecord): void {
-    if (!isLive(record) || record.type !== 'file') return;
-    for (const block of record.blocks) {
+  private removeBlocks(blocks: BlockMap, record: StoredRecord): void {
+    if (record.deleted || record.type !== 'file') return;
+    for (const block of record.blockList()) {
       const remaining = this.blockLocations(block.hash).filter((location) => location.path !== record.path);
       if (remaining.length === 0) blocks.delete(block.hash);
       else blocks.set(block.hash, remaining.length === 1 ? remaining[0]! : remaining);
@@ -285,12 +306,8 @@ function addChild(children: Map<string, Set<string>>, path: string): void {
   }
 }
 
-function isLargeLiveFile(record: LocalRecord): record is LocalRecord & { disk: NonNullable<LocalRecord['disk']> } {
-  return isLive(record) && record.type === 'file' && record.disk !== undefined && record.disk.size >= largeFileBytesMin;
-}
-
 /** A replayed journal is nearly always in sequence order already: sort only when it is not. */
-function inSequenceOrder(records: Map<string, LocalRecord>): Iterable<LocalRecord> {
+function inSequenceOrder(records: Map<string, StoredRecord>): Iterable<StoredRecord> {
   let previous = -Infinity;
   for (const record of records.values()) {
     if (record.sequence < previous) return [...records.values()].sort((a, b) => a.sequence - b.sequence);

@@ -127,7 +127,7 @@ export class Peers {
 
   /** Our record for a path changed to one peers may already hold (a pull adopted it): store theirs compactly. */
   localAdopted(path: string): void {
-    const local = this.ctx.index.get(path);
+    const local = this.ctx.index.stored(path);
     if (local) for (const remote of this.remotes.values()) remote.records.matchLocal(path, local);
   }
 
@@ -284,7 +284,7 @@ export class Peers {
     const paths: string[] = [];
     for (const received of message.records) {
       if (isLive(received) && received.type === 'file') link.pushes.confirmed(received.hash);
-      remote.records.set(received, this.ctx.index.get(received.path));
+      remote.records.set(received, this.ctx.index.stored(received.path));
       if (received.sequence > remote.maxSequence) remote.maxSequence = received.sequence;
       paths.push(received.path);
     }

@@ -91,7 +91,7 @@ export class Puller {
    * came to rest (sim seed 62245: a symlink, scanned at every walk, whose peer's file no one held).
    */
   scanned(path: string): void {
-    if (this.waitingForSource.has(path) && this.waitingForSource.get(path) === this.ctx.index.get(path)) return;
+    if (this.waitingForSource.has(path) && this.ctx.index.holds(path, this.waitingForSource.get(path))) return;
     this.markDirty([path]);
   }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FileRecord } from '@sync/protocol';
-import { localRecord, sharingLocal, toWire } from './record';
+import { blockSizeFor } from '@sync/protocol';
+import { localRecord, sharingLocal, StoredRecord, toWire } from './record';
 import { sameHiddenClass } from './testing/v8-internals';
 import type { LocalRecord } from './record';
 
@@ -25,33 +26,81 @@ const record = (overrides: Partial<FileRecord> = {}): FileRecord => {
 };
 
 const localOf = (): LocalRecord => ({ ...record(), sequence: 3, disk: { size: 3, mtimeMs: 1, ino: 9 } });
+const stored = (local: LocalRecord): StoredRecord => new StoredRecord(local, local.sequence, local.disk);
 const fields = ['path', 'type', 'size', 'mtimeMs', 'mode', 'hash', 'blocks', 'target', 'deleted', 'version', 'modifiedBy', 'sequence'];
+const blockSize = blockSizeFor(3_000_000);
+const threeBlocks = [0, 1, 2].map((i) => ({ offset: i * blockSize, size: Math.min(blockSize, 3_000_000 - i * blockSize), hash: hashOf(String(i)) }));
+
+describe('StoredRecord', () => {
+  it.each<[string, LocalRecord]>([
+    ['a file of one block', localOf()],
+    ['a file of several blocks', { ...localOf(), size: 3_000_000, blocks: threeBlocks }],
+    ['a file whose one block is not its whole content', { ...localOf(), blocks: [{ offset: 0, size: 2, hash: hashOf('a') }] }],
+    ['an empty file', { ...localOf(), size: 0, blocks: [] }],
+    ['a deletion', { ...localOf(), size: 0, hash: '', blocks: [], deleted: true, disk: undefined }],
+    ['a directory', { ...localOf(), type: 'dir', size: 0, hash: '', blocks: [] }],
+    ['a symlink', { ...localOf(), type: 'symlink', size: 0, hash: '', blocks: [], target: '../x' }],
+  ])('gives back %s as it was stored, in an object of the caller\'s own', (_name, local) => {
+    const kept = stored(local);
+    expect(kept.toLocal()).toEqual(local);
+    expect(kept.toLocal()).not.toBe(kept.toLocal());
+    expect(kept.blockList()).toEqual(local.blocks);
+    expect(kept.firstBlockHash()).toBe(local.blocks[0]?.hash);
+    expect(kept.diskFingerprint()).toEqual(local.disk);
+    expect(kept.hasDisk(local.disk)).toBe(true);
+    expect(kept.toLocal(12, false)).toEqual({ ...local, sequence: 12, disk: undefined });
+  });
+
+  it('keeps no list for a file of one block, and shares a longer one', () => {
+    const several = { ...localOf(), size: 3_000_000, blocks: threeBlocks };
+    expect(stored(localOf()).sharedBlocks()).toBeNull();
+    expect(stored(several).sharedBlocks()).toBe(threeBlocks);
+    expect(stored(several).toLocal().blocks).toBe(threeBlocks);
+  });
+
+  it('tells disk fingerprints apart by each of their fields', () => {
+    const kept = stored(localOf());
+    for (const other of [{ size: 4, mtimeMs: 1, ino: 9 }, { size: 3, mtimeMs: 2, ino: 9 }, { size: 3, mtimeMs: 1, ino: 8 }, undefined]) expect(kept.hasDisk(other)).toBe(false);
+    expect(stored({ ...localOf(), disk: undefined }).hasDisk(undefined)).toBe(true);
+  });
+
+  it('names the inode of a live file only from the given size up', () => {
+    expect(stored(localOf()).largeFileIno(3)).toBe(9);
+    expect(stored(localOf()).largeFileIno(4)).toBeNull();
+    expect(stored({ ...localOf(), disk: undefined }).largeFileIno(0)).toBeNull();
+    expect(stored({ ...localOf(), deleted: true }).largeFileIno(0)).toBeNull();
+  });
+});
 
 describe('sharingLocal', () => {
-  const local = localOf();
+  const local = stored(localOf());
 
   it('gives a peer record of the same content the local path, hash, block list and version, keeping its own sequence', () => {
     const remote = record();
     const shared = sharingLocal(remote, local);
     // (Strings cannot be told apart by identity in JavaScript: the path and hash are shared unobservably.)
-    expect(shared).toEqual(remote);
-    expect(shared.blocks).toBe(local.blocks);
+    expect(shared.toLocal()).toEqual(remote);
     expect(shared.version).toBe(local.version);
     expect(shared.sequence).toBe(7);
     // The local disk fingerprint says nothing of the peer's disk.
-    expect((shared as LocalRecord).disk).toBeUndefined();
+    expect(shared.diskFingerprint()).toBeUndefined();
+  });
+
+  it('shares a longer block list with the local record', () => {
+    const several = stored({ ...localOf(), size: 3_000_000, blocks: threeBlocks, hash: hashOf('f') });
+    const shared = sharingLocal(record({ size: 3_000_000, blocks: threeBlocks.map((block) => ({ ...block })), hash: hashOf('f') }), several);
+    expect(shared.sharedBlocks()).toBe(threeBlocks);
   });
 
   it('keeps the peer its own content when it differs, and shares only what is equal', () => {
     const remote = record({ hash: hashOf('b'), version: { a: 1, b: 3 } });
     const shared = sharingLocal(remote, local);
-    expect(shared).toEqual(remote);
-    expect(shared.blocks).toBe(remote.blocks);
+    expect(shared.toLocal()).toEqual(remote);
     expect(shared.version).toBe(remote.version);
 
     const sameVersion = sharingLocal(record({ hash: hashOf('b') }), local);
     expect(sameVersion.version).toBe(local.version);
-    expect(sameVersion.blocks).not.toBe(local.blocks);
+    expect(sameVersion.hash).toBe(hashOf('b'));
   });
 
   it('tells versions apart by every counter, not by their number of entries', () => {
@@ -63,12 +112,12 @@ describe('sharingLocal', () => {
 
   it('keeps a block list of the same hash but other blocks (the hash is the peer\'s claim)', () => {
     const remote = record({ blocks: [{ offset: 0, size: 2, hash: hashOf('a') }] });
-    expect(sharingLocal(remote, local).blocks).toBe(remote.blocks);
+    expect(sharingLocal(remote, local).sharedBlocks()).toBe(remote.blocks);
   });
 
   it('returns the peer record as it is when this node has no record of the path', () => {
     const remote = record();
-    expect(sharingLocal(remote, undefined)).toEqual(remote);
+    expect(sharingLocal(remote, undefined).toLocal()).toEqual(remote);
   });
 
   it('shares equal one-entry version vectors among peer records with no local counterpart', () => {

@@ -46,27 +46,132 @@ export function localRecord(record: Omit<FileRecord, 'sequence'>, sequence: numb
 }
 
 /**
+ * A record as the indexes hold it: the fields of a `LocalRecord`, but the disk fingerprint as three
+ * fields of its own, and no block list for a file of one block (the usual small file), whose one
+ * block follows from its size and hash. At 100,000 records that is ~136 B less per record than
+ * holding `LocalRecord` objects with their fingerprint and one-element list (211 against 347 B,
+ * Map entry included). Never handed out: `toLocal` gives callers a `LocalRecord` of their own.
+ * Immutable, like `LocalRecord`: a change stores a new one.
+ */
+export class StoredRecord {
+  readonly path: string;
+  readonly type: FileRecord['type'];
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly mode: number;
+  readonly hash: string;
+  /** Null: the file's one block, `{ offset: 0, size, hash }`. */
+  private readonly ownBlocks: BlockInfo[] | null;
+  readonly target: FileRecord['target'];
+  readonly deleted: boolean;
+  readonly version: FileRecord['version'];
+  readonly modifiedBy: string;
+  readonly sequence: number;
+  // The fingerprint; `diskIno` -1 when there is none (a peer's record, a record not yet on disk).
+  private readonly diskSize: number;
+  private readonly diskMtimeMs: number;
+  private readonly diskIno: number;
+
+  constructor(record: Omit<FileRecord, 'sequence'>, sequence: number, disk: DiskFingerprint | undefined) {
+    this.path = record.path;
+    this.type = record.type;
+    this.size = record.size;
+    this.mtimeMs = record.mtimeMs;
+    this.mode = record.mode;
+    this.hash = record.hash;
+    this.ownBlocks = isOneBlockOf(record.blocks, record) ? null : record.blocks;
+    this.target = record.target;
+    this.deleted = record.deleted;
+    this.version = record.version;
+    this.modifiedBy = record.modifiedBy;
+    this.sequence = sequence;
+    this.diskSize = disk?.size ?? 0;
+    this.diskMtimeMs = disk?.mtimeMs ?? 0;
+    this.diskIno = disk?.ino ?? -1;
+  }
+
+  /** A fresh list, but for files of several blocks (their list is shared: lists are never changed). */
+  blockList(): BlockInfo[] {
+    return this.ownBlocks ?? [{ offset: 0, size: this.size, hash: this.hash }];
+  }
+
+  /** The hash of the first block, if any, without building the list. */
+  firstBlockHash(): string | undefined {
+    return this.ownBlocks === null ? this.hash : this.ownBlocks[0]?.hash;
+  }
+
+  /** The block list as given, or null for the implied one block: what a peer's record may share. */
+  sharedBlocks(): BlockInfo[] | null {
+    return this.ownBlocks;
+  }
+
+  diskFingerprint(): DiskFingerprint | undefined {
+    return this.diskIno === -1 ? undefined : { size: this.diskSize, mtimeMs: this.diskMtimeMs, ino: this.diskIno };
+  }
+
+  /** Whether the disk fingerprint is this one (or both are absent), without building it. */
+  hasDisk(disk: DiskFingerprint | undefined): boolean {
+    if (disk === undefined) return this.diskIno === -1;
+    return this.diskIno === disk.ino && this.diskSize === disk.size && this.diskMtimeMs === disk.mtimeMs;
+  }
+
+  /** Live, a file, and its disk fingerprint at least this large: its inode (else null). */
+  largeFileIno(bytesMin: number): number | null {
+    return !this.deleted && this.type === 'file' && this.diskIno !== -1 && this.diskSize >= bytesMin ? this.diskIno : null;
+  }
+
+  /** The record as callers see it: a `LocalRecord` of their own, with `sequence` given apart. */
+  toLocal(sequence = this.sequence, withDisk = true): LocalRecord {
+    return {
+      path: this.path,
+      type: this.type,
+      size: this.size,
+      mtimeMs: this.mtimeMs,
+      mode: this.mode,
+      hash: this.hash,
+      blocks: this.blockList(),
+      target: this.target,
+      deleted: this.deleted,
+      version: this.version,
+      modifiedBy: this.modifiedBy,
+      sequence,
+      disk: withDisk ? this.diskFingerprint() : undefined,
+    };
+  }
+}
+
+/** A live file's whole content as its one block: the list a `StoredRecord` leaves out. */
+function isOneBlockOf(blocks: readonly BlockInfo[], record: Pick<FileRecord, 'size' | 'hash'>): boolean {
+  if (blocks.length !== 1) return false;
+  const only = blocks[0]!;
+  return only.offset === 0 && only.size === record.size && only.hash === record.hash;
+}
+
+/**
  * A peer's record holding the local record's path, hash, block list and version wherever they are
  * equal: once nodes are in sync that is every record, and each peer's index then keeps one copy of
  * those values instead of its own (~270 B per file and peer). Records are never changed in place,
  * so sharing their values is safe.
  */
-export function sharingLocal(remote: FileRecord, local: LocalRecord | undefined): FileRecord {
-  const record: FileRecord = localRecord(remote, remote.sequence, undefined);
-  record.version = sharedVersion(remote.version);
-  if (!local || local.path !== remote.path) return record;
-  // Set on the record just built, not spread into another: one object per received record.
-  record.path = local.path;
-  if (local.hash === remote.hash && sameBlocks(local.blocks, remote.blocks)) {
-    record.hash = local.hash;
-    record.blocks = local.blocks;
-  }
-  if (equal(local.version, remote.version)) record.version = local.version;
-  return record;
+export function sharingLocal(remote: FileRecord, local: StoredRecord | undefined): StoredRecord {
+  const version = sharedVersion(remote.version);
+  if (!local || local.path !== remote.path) return new StoredRecord({ ...remote, version }, remote.sequence, undefined);
+  const sameContent = local.hash === remote.hash && sameBlocks(local.blockList(), remote.blocks);
+  return new StoredRecord(
+    {
+      ...remote,
+      path: local.path,
+      hash: sameContent ? local.hash : remote.hash,
+      blocks: sameContent ? (local.sharedBlocks() ?? remote.blocks) : remote.blocks,
+      version: equal(local.version, remote.version) ? local.version : version,
+    },
+    remote.sequence,
+    undefined,
+  );
 }
 
 /** Every field a peer's record carries, but its sequence, equal: the record says nothing ours does not. */
-export function sameButSequence(a: FileRecord, b: FileRecord): boolean {
+export function sameButSequence(a: FileRecord | StoredRecord, b: FileRecord | StoredRecord): boolean {
   return (
     a.path === b.path &&
     a.type === b.type &&
@@ -78,8 +183,12 @@ export function sameButSequence(a: FileRecord, b: FileRecord): boolean {
     a.deleted === b.deleted &&
     a.modifiedBy === b.modifiedBy &&
     equal(a.version, b.version) &&
-    sameBlocks(a.blocks, b.blocks)
+    sameBlocks(blocksOf(a), blocksOf(b))
   );
+}
+
+function blocksOf(record: FileRecord | StoredRecord): readonly BlockInfo[] {
+  return record instanceof StoredRecord ? record.blockList() : record.blocks;
 }
 
 export function sameBlocks(a: readonly BlockInfo[], b: readonly BlockInfo[]): boolean {

@@ -476,7 +476,7 @@ export class Scanner {
       return;
     }
     // The engine or another scan changed the record meanwhile: decide again from scratch.
-    if (this.ctx.index.get(path) !== before) {
+    if (!this.ctx.index.holds(path, before)) {
       this.enqueueLater(path);
       return;
     }
@@ -487,7 +487,7 @@ export class Scanner {
       return;
     }
     this.publish(path, before, { type: 'file', size: stat.size, mtimeMs: stat.mtimeMs, mode: stat.mode, hash: digest.hash, blocks: digest.blocks }, stat);
-    if (moved?.from && this.ctx.index.get(moved.from.path) === moved.from) this.tombstone(moved.from);
+    if (moved?.from && this.ctx.index.holds(moved.from.path, moved.from)) this.tombstone(moved.from);
   }
 
   /**
@@ -564,7 +564,7 @@ export class Scanner {
   private async recordDeletion(before: LocalRecord): Promise<void> {
     // A delete that a power loss could undo must not be announced: make it durable first.
     await this.syncNearestDir(before.path);
-    if (this.ctx.index.get(before.path) !== before) {
+    if (!this.ctx.index.holds(before.path, before)) {
       this.enqueueLater(before.path);
       return;
     }
