@@ -12,7 +12,9 @@ import { sharedVersion } from './shared-versions';
  * wire (`packBlocks`). The disk fingerprint keeps only what differs from the record, usually just
  * the inode. `deleted` is written only when true. Lines in the full form (older journals) read the same.
  */
-export function encodeJournalLine(record: LocalRecord): string {
+export function encodeJournalLine(record: StoredRecord): string {
+  const blocks = record.blockList();
+  const disk = record.diskFingerprint();
   // One literal, what is left out set to undefined (JSON leaves those out): deleting fields from a
   // copy turned each line's object into a dictionary, slower to build and to stringify.
   const line: JournalLine = {
@@ -22,18 +24,18 @@ export function encodeJournalLine(record: LocalRecord): string {
     mtimeMs: record.mtimeMs,
     mode: record.mode,
     hash: record.hash,
-    blocks: sameBlocks(record.blocks, impliedBlocks(record)) ? undefined : tilesAsPacked(record) ? packBlocks(record.blocks) : record.blocks,
+    blocks: sameBlocks(blocks, impliedBlocks(record)) ? undefined : tilesAsPacked(blocks, record.size) ? packBlocks(blocks) : blocks,
     target: record.target,
     deleted: record.deleted ? true : undefined,
     version: record.version,
     modifiedBy: record.modifiedBy,
     sequence: record.sequence,
-    disk: record.disk ? diskLine(record, record.disk) : undefined,
+    disk: disk ? diskLine(record, disk) : undefined,
   };
   return JSON.stringify(line);
 }
 
-function diskLine(record: LocalRecord, disk: DiskFingerprint): NonNullable<JournalLine['disk']> {
+function diskLine(record: StoredRecord, disk: DiskFingerprint): NonNullable<JournalLine['disk']> {
   return {
     ino: disk.ino,
     size: disk.size !== record.size ? disk.size : undefined,
@@ -95,9 +97,9 @@ function impliedBlocks(record: Pick<LocalRecord, 'deleted' | 'type' | 'size' | '
 }
 
 /** Packing keeps only hashes: offsets and sizes must be the ones `unpackBlocks` derives from the size. */
-function tilesAsPacked(record: LocalRecord): boolean {
-  if (record.blocks.length === 0) return false;
-  const blockSize = blockSizeFor(record.size);
-  if (record.blocks.length !== Math.ceil(record.size / blockSize)) return false;
-  return record.blocks.every((block, i) => block.offset === i * blockSize && block.size === Math.min(blockSize, record.size - block.offset));
+function tilesAsPacked(blocks: readonly BlockInfo[], size: number): boolean {
+  if (blocks.length === 0) return false;
+  const blockSize = blockSizeFor(size);
+  if (blocks.length !== Math.ceil(size / blockSize)) return false;
+  return blocks.every((block, i) => block.offset === i * blockSize && block.size === Math.min(blockSize, size - block.offset));
 }

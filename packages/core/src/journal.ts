@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { FileSystem, ReadHandle, WriteHandle } from './ports';
-import type { LocalRecord, StoredRecord } from './record';
+import type { StoredRecord } from './record';
 import { SyncError, errnoCode } from './errors';
 import { decodeJournalLine, encodeJournalLine } from './journal-line';
 
@@ -64,7 +64,7 @@ export class IndexJournal {
     return { journal: new IndexJournal(fs, stateDir, handle, journalLines, writeChunkBytes), records };
   }
 
-  append(record: LocalRecord): void {
+  append(record: StoredRecord): void {
     const line = encodeJournalLine(record);
     this.linesInJournal++;
     if (this.put(line)) return;
@@ -122,7 +122,7 @@ export class IndexJournal {
    * Before, a line appended while the snapshot was being written could reach the journal and then
    * be emptied with it. A snapshot that fails leaves the journal as it was.
    */
-  compact(records: readonly LocalRecord[]): Promise<void> {
+  compact(records: readonly StoredRecord[]): Promise<void> {
     void this.flush().catch(() => {});
     // Every line appended so far, written or not, is in `records`.
     const cut = this.linesInJournal;
@@ -145,7 +145,7 @@ export class IndexJournal {
    * Temp file, fsync, rename, fsync of the directory, as `writeFileAtomic`, but written a piece at a
    * time: 100,000 records as one string, then as its bytes, were ~75 MB at once.
    */
-  private async writeSnapshot(records: readonly LocalRecord[]): Promise<void> {
+  private async writeSnapshot(records: readonly StoredRecord[]): Promise<void> {
     const temp = join(this.stateDir, `${snapshotName}.tmp`);
     const handle = await this.fs.openWrite(temp);
     try {
@@ -165,7 +165,7 @@ export class IndexJournal {
 }
 
 /** The records' journal lines, newline-terminated, joined into pieces of about `chunkBytes` characters. */
-function* linePieces(records: readonly LocalRecord[]): Generator<string, void, undefined> {
+function* linePieces(records: readonly StoredRecord[]): Generator<string, void, undefined> {
   let lines: string[] = [];
   let chars = 0;
   for (const record of records) {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { IndexJournal } from './journal';
 import { LocalIndex, largeFileBytesMin } from './local-index';
-import { StoredRecord } from './record';
 import type { LocalRecord } from './record';
 import { sameHiddenClass } from './testing/v8-internals';
 
@@ -24,7 +23,6 @@ function file(path: string, size: number, ino: number, deleted = false): Omit<Lo
   };
 }
 
-const stored = (record: LocalRecord): StoredRecord => new StoredRecord(record, record.sequence, record.disk);
 const pathsOf = (records: readonly LocalRecord[]): string[] => records.map((record) => record.path).sort();
 const pathsWithInode = (index: LocalIndex, ino: number): string[] => pathsOf(index.largeFilesWithInode(ino));
 
@@ -52,8 +50,8 @@ describe('LocalIndex.largeFilesWithInode', () => {
     const first = new LocalIndex(new Map(), journal, 'idx-00000001');
     const a = first.publish(file('a.bin', 2 * large, 3));
     const gone = first.publish(file('gone.bin', large, 4, true));
-    const index = new LocalIndex(new Map([a, gone].map((record) => [record.path, stored(record)])), journal, 'idx-00000001');
-    expect(index.largeFilesWithInode(3)).toEqual([a]);
+    const index = new LocalIndex(new Map([a, gone].map((record) => [record.path, record])), journal, 'idx-00000001');
+    expect(index.largeFilesWithInode(3)).toEqual([a.toLocal()]);
     expect(index.largeFilesWithInode(4)).toEqual([]);
   });
 });
@@ -82,7 +80,7 @@ describe('LocalIndex.descendants', () => {
   it('finds the records a restart replayed', () => {
     const first = new LocalIndex(new Map(), journal, 'idx-00000001');
     const records = [first.publish(dir('x')), first.publish(file('x/y/z', 1, 1)), first.publish(file('xy', 1, 2))];
-    const index = new LocalIndex(new Map(records.map((record) => [record.path, stored(record)])), journal, 'idx-00000001');
+    const index = new LocalIndex(new Map(records.map((record) => [record.path, record])), journal, 'idx-00000001');
     expect(paths(index, 'x')).toEqual(['x/y/z']);
   });
 });
@@ -101,11 +99,25 @@ describe('LocalIndex.publish', () => {
 
   it('gives each reader a record of its own, equal to what was published', () => {
     const index = new LocalIndex(new Map(), journal, 'idx-00000001');
-    const published = index.publish(file('a', 1, 1));
+    const published = index.publish(file('a', 1, 1)).toLocal();
     expect(index.get('a')).toEqual(published);
     expect(index.get('a')).not.toBe(index.get('a'));
-    expect(index.since(0)).toEqual([published]);
+    expect(index.since(0).map((record) => record.toLocal())).toEqual([published]);
     expect([...index.values()]).toEqual([published]);
+  });
+});
+
+describe('LocalIndex.onReplace', () => {
+  it('tells of a record about to be replaced by a new version, not of a first version or of a fingerprint update', () => {
+    const index = new LocalIndex(new Map(), journal, 'idx-00000001');
+    const replaced: Array<[string, number, number | undefined]> = [];
+    index.onReplace((previous) => replaced.push([previous.path, previous.sequence, index.stored(previous.path)?.sequence]));
+    index.publish(file('a', 1, 1));
+    index.updateFingerprint('a', { size: 1, mtimeMs: 2, ino: 1 });
+    expect(replaced).toEqual([]);
+    index.publish(file('a', 2, 1));
+    // Told while the previous version is still the one held.
+    expect(replaced).toEqual([['a', 1, 1]]);
   });
 });
 
@@ -113,7 +125,7 @@ describe('LocalIndex.holds', () => {
   it('tells whether the record at a path is still the one read, by version and disk fingerprint', () => {
     const index = new LocalIndex(new Map(), journal, 'idx-00000001');
     expect(index.holds('a', undefined)).toBe(true);
-    const read = index.publish(file('a', 1, 1));
+    const read = index.publish(file('a', 1, 1)).toLocal();
     expect(index.holds('a', undefined)).toBe(false);
     expect(index.holds('a', read)).toBe(true);
     expect(index.holds('a', index.get('a'))).toBe(true);

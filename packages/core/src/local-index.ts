@@ -48,6 +48,7 @@ export class LocalIndex {
   // directories deleted in a folder of 100,000 files was 10^8 path checks. Built on first use.
   private children: Map<string, Set<string>> | null = null;
   private readonly changeListeners = new Set<() => void>();
+  private readonly replaceListeners = new Set<(previous: StoredRecord) => void>();
   private sequenceCounter: number;
   // Kept as records change: status and every metrics scrape read them, and counting 100,000
   // records took ~35 ms each time (a scrape read them 16 times: 0.6 s with the loop held).
@@ -104,6 +105,11 @@ export class LocalIndex {
     for (const record of this.records.values()) yield record.toLocal();
   }
 
+  /** The records as held, for passes over all of them that keep them a while (a journal snapshot). */
+  storedValues(): IterableIterator<StoredRecord> {
+    return this.records.values();
+  }
+
   /** Records strictly inside `dir` (its whole subtree), tombstones included. */
   descendants(dir: string): LocalRecord[] {
     const children = this.childrenByParent();
@@ -120,14 +126,14 @@ export class LocalIndex {
   }
 
   /** Stores a new version: it gets the next sequence and is announced to peers. */
-  publish(record: Omit<LocalRecord, 'sequence'>): LocalRecord {
+  publish(record: Omit<LocalRecord, 'sequence'>): StoredRecord {
     const stored = new StoredRecord(record, ++this.sequenceCounter, record.disk);
     this.store(stored);
     this.logSequences.push(stored.sequence);
     this.logPaths.push(stored.path);
     this.compactLog();
     for (const listener of this.changeListeners) listener();
-    return stored.toLocal();
+    return stored;
   }
 
   /** Updates what we know of the disk without a new version (not announced). */
@@ -137,8 +143,11 @@ export class LocalIndex {
     this.store(new StoredRecord(current.toLocal(), current.sequence, disk));
   }
 
-  /** Records published after `sequence`, oldest first. */
-  since(sequence: number): LocalRecord[] {
+  /**
+   * Records published after `sequence`, oldest first, as held: a peer's catch-up keeps the whole
+   * list while it sends, and 100,000 records built for it would all outlive a young collection.
+   */
+  since(sequence: number): StoredRecord[] {
     let low = 0;
     let high = this.logSequences.length;
     while (low < high) {
@@ -146,10 +155,10 @@ export class LocalIndex {
       if (this.logSequences[mid]! <= sequence) low = mid + 1;
       else high = mid;
     }
-    const result: LocalRecord[] = [];
+    const result: StoredRecord[] = [];
     for (let i = low; i < this.logSequences.length; i++) {
       const record = this.records.get(this.logPaths[i]!);
-      if (record && record.sequence === this.logSequences[i]) result.push(record.toLocal());
+      if (record && record.sequence === this.logSequences[i]) result.push(record);
     }
     return result;
   }
@@ -157,6 +166,12 @@ export class LocalIndex {
   onChange(listener: () => void): () => void {
     this.changeListeners.add(listener);
     return () => this.changeListeners.delete(listener);
+  }
+
+  /** Told of each record about to be replaced by a new version (not of fingerprint updates). */
+  onReplace(listener: (previous: StoredRecord) => void): () => void {
+    this.replaceListeners.add(listener);
+    return () => this.replaceListeners.delete(listener);
   }
 
   /**
@@ -182,6 +197,7 @@ export class LocalIndex {
 
   private store(record: StoredRecord): void {
     const previous = this.records.get(record.path);
+    if (previous && previous.sequence !== record.sequence) for (const listener of this.replaceListeners) listener(previous);
     if (previous && this.blocks) this.removeBlocks(this.blocks, previous);
     if (previous && this.largeFiles) this.removeLargeFile(this.largeFiles, previous);
     if (previous) this.count(previous, -1);
@@ -190,7 +206,7 @@ export class LocalIndex {
     this.count(record, 1);
     if (this.blocks) this.addBlocks(this.blocks, record);
     if (this.largeFiles) this.addLargeFile(this.largeFiles, record);
-    this.journal.append(record.toLocal());
+    this.journal.append(record);
   }
 
   private childrenByParent(): Map<string, Set<string>> {

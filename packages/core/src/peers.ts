@@ -2,8 +2,8 @@ import { PUSHED_BLOCK_ID, recordBatches } from '@sync/protocol';
 import type { BlockFrame, FileRecord, IndexMessage, IndexUpdateMessage, RequestMessage } from '@sync/protocol';
 import type { AppMessage, Connection } from '@sync/transport';
 import type { EngineContext } from './context';
-import type { LocalRecord } from './record';
-import { isLive, toWire } from './record';
+import type { StoredRecord } from './record';
+import { isLive } from './record';
 import { RemoteRecords } from './remote-records';
 import { fileHashOf } from './hashing';
 import { SyncError } from './errors';
@@ -95,6 +95,9 @@ export class Peers {
     private readonly options: PeersOptions,
   ) {
     ctx.index.onChange(() => this.scheduleFlush());
+    ctx.index.onReplace((previous) => {
+      for (const remote of this.remotes.values()) remote.records.localReplaced(previous);
+    });
     this.pushed = new PushedBlocks(options.pushBatchBytesMax);
   }
 
@@ -248,7 +251,7 @@ export class Peers {
 
   private remote(peerId: string): RemoteIndex {
     let remote = this.remotes.get(peerId);
-    if (!remote) this.remotes.set(peerId, (remote = { indexId: null, maxSequence: 0, records: new RemoteRecords() }));
+    if (!remote) this.remotes.set(peerId, (remote = { indexId: null, maxSequence: 0, records: new RemoteRecords((path) => this.ctx.index.stored(path)) }));
     return remote;
   }
 
@@ -467,14 +470,14 @@ export class Peers {
   }
 }
 
-function* wireRecords(records: readonly LocalRecord[]): Generator<FileRecord, void, undefined> {
-  for (const record of records) yield toWire(record);
+function* wireRecords(records: readonly StoredRecord[]): Generator<FileRecord, void, undefined> {
+  for (const record of records) yield record.toWire();
 }
 
 /** Records in an announcement that starts a flush, at most: its pushes are read before it goes out. */
 export const firstUpdateRecordsMax = 64;
 
-function* updateBatches(records: readonly LocalRecord[]): Generator<FileRecord[], void, undefined> {
+function* updateBatches(records: readonly StoredRecord[]): Generator<FileRecord[], void, undefined> {
   yield* recordBatches(wireRecords(records.slice(0, firstUpdateRecordsMax)));
   yield* recordBatches(wireRecords(records.slice(firstUpdateRecordsMax)));
 }

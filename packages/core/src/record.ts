@@ -15,11 +15,6 @@ export interface LocalRecord extends FileRecord {
   disk?: DiskFingerprint | undefined;
 }
 
-export function toWire(record: LocalRecord): FileRecord {
-  const { disk: _disk, ...wire } = record;
-  return wire;
-}
-
 /**
  * A stored record, local or a peer's: every field written out, in one order, by one literal, with
  * `sequence` and `disk` given apart (a peer's record has no disk: undefined). On Node 20 a record
@@ -69,7 +64,9 @@ export class StoredRecord {
   readonly sequence: number;
   // The fingerprint; `diskIno` -1 when there is none (a peer's record, a record not yet on disk).
   private readonly diskSize: number;
-  private readonly diskMtimeMs: number;
+  // Undefined when it is the record's mtime, as it nearly always is. A field that only ever held
+  // numbers would box each one apart (16 B a record); one that may hold undefined costs nothing then.
+  private readonly diskMtimeMs: number | undefined;
   private readonly diskIno: number;
 
   constructor(record: Omit<FileRecord, 'sequence'>, sequence: number, disk: DiskFingerprint | undefined) {
@@ -86,7 +83,7 @@ export class StoredRecord {
     this.modifiedBy = record.modifiedBy;
     this.sequence = sequence;
     this.diskSize = disk?.size ?? 0;
-    this.diskMtimeMs = disk?.mtimeMs ?? 0;
+    this.diskMtimeMs = disk === undefined || disk.mtimeMs === record.mtimeMs ? undefined : disk.mtimeMs;
     this.diskIno = disk?.ino ?? -1;
   }
 
@@ -106,18 +103,41 @@ export class StoredRecord {
   }
 
   diskFingerprint(): DiskFingerprint | undefined {
-    return this.diskIno === -1 ? undefined : { size: this.diskSize, mtimeMs: this.diskMtimeMs, ino: this.diskIno };
+    return this.diskIno === -1 ? undefined : { size: this.diskSize, mtimeMs: this.diskMtimeMs ?? this.mtimeMs, ino: this.diskIno };
   }
 
   /** Whether the disk fingerprint is this one (or both are absent), without building it. */
   hasDisk(disk: DiskFingerprint | undefined): boolean {
     if (disk === undefined) return this.diskIno === -1;
-    return this.diskIno === disk.ino && this.diskSize === disk.size && this.diskMtimeMs === disk.mtimeMs;
+    return this.diskIno === disk.ino && this.diskSize === disk.size && (this.diskMtimeMs ?? this.mtimeMs) === disk.mtimeMs;
   }
 
   /** Live, a file, and its disk fingerprint at least this large: its inode (else null). */
   largeFileIno(bytesMin: number): number | null {
     return !this.deleted && this.type === 'file' && this.diskIno !== -1 && this.diskSize >= bytesMin ? this.diskIno : null;
+  }
+
+  /** The same record as a peer's, with the peer's sequence and no disk fingerprint; values shared. */
+  withSequence(sequence: number): StoredRecord {
+    return new StoredRecord(this.toLocal(sequence, false), sequence, undefined);
+  }
+
+  /** The record as sent to peers: no disk fingerprint, not even an undefined one. */
+  toWire(): FileRecord {
+    return {
+      path: this.path,
+      type: this.type,
+      size: this.size,
+      mtimeMs: this.mtimeMs,
+      mode: this.mode,
+      hash: this.hash,
+      blocks: this.blockList(),
+      target: this.target,
+      deleted: this.deleted,
+      version: this.version,
+      modifiedBy: this.modifiedBy,
+      sequence: this.sequence,
+    };
   }
 
   /** The record as callers see it: a `LocalRecord` of their own, with `sequence` given apart. */

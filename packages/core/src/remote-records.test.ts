@@ -22,23 +22,45 @@ const remote = (overrides: Partial<FileRecord> = {}): FileRecord => {
     ...overrides,
   };
 };
-const local = (overrides: Partial<FileRecord> = {}): StoredRecord => new StoredRecord(remote(overrides), 3, { size: 3, mtimeMs: 1.5, ino: 9 });
+// Our records by path, as the local index would hold them; `local` stores one there.
+let ours = new Map<string, StoredRecord>();
+const local = (overrides: Partial<FileRecord> = {}): StoredRecord => {
+  const record = new StoredRecord(remote(overrides), 3, { size: 3, mtimeMs: 1.5, ino: 9 });
+  ours.set(record.path, record);
+  return record;
+};
+const fresh = (): RemoteRecords => {
+  ours = new Map();
+  return new RemoteRecords((path) => ours.get(path));
+};
 
 describe('RemoteRecords', () => {
   it('gives back a record equal to the one received, with its own sequence and no disk fingerprint', () => {
-    const records = new RemoteRecords();
+    const records = fresh();
     records.set(remote(), local());
     expect(records.get('docs/note.txt')).toEqual({ ...remote(), disk: undefined });
     expect(records.get('docs/note.txt')?.sequence).toBe(70);
+    expect(records.get('docs/note.txt')).not.toBe(records.get('docs/note.txt'));
   });
 
-  it('keeps what the peer said when the local record changes afterwards', () => {
-    const records = new RemoteRecords();
+  it('keeps what the peer said when the local record is replaced afterwards', () => {
+    const records = fresh();
     const before = local();
     records.set(remote(), before);
+    records.localReplaced(before);
     const after = local({ hash: hashOf('b'), version: { a: 2, b: 2 } });
     expect(after.toLocal()).not.toEqual(before.toLocal());
-    expect(records.get('docs/note.txt')).toMatchObject({ hash: hashOf('a'), version: { a: 1, b: 2 } });
+    expect(records.get('docs/note.txt')).toEqual({ ...remote(), disk: undefined });
+  });
+
+  it('leaves entries that differ from ours, and other paths, as they are when a local record is replaced', () => {
+    const records = fresh();
+    const before = local();
+    records.set(remote({ mode: 0o600 }), before);
+    records.localReplaced(new StoredRecord(remote({ path: 'other' }), 1, undefined));
+    records.localReplaced(before);
+    local({ hash: hashOf('b') });
+    expect(records.get('docs/note.txt')).toEqual({ ...remote({ mode: 0o600 }), disk: undefined });
   });
 
   it.each<[string, Partial<FileRecord>]>([
@@ -49,13 +71,13 @@ describe('RemoteRecords', () => {
     ['deletion', { deleted: true, hash: '', blocks: [] }],
     ['author', { modifiedBy: 'b' }],
   ])('stores a record that differs from ours in its %s as received', (_name, overrides) => {
-    const records = new RemoteRecords();
+    const records = fresh();
     records.set(remote(overrides), local());
     expect(records.get('docs/note.txt')).toEqual({ ...remote(overrides), disk: undefined });
   });
 
   it('stores a record with no local counterpart as received', () => {
-    const records = new RemoteRecords();
+    const records = fresh();
     records.set(remote(), undefined);
     expect(records.get('docs/note.txt')).toEqual({ ...remote(), disk: undefined });
     expect([...records.keys()]).toEqual(['docs/note.txt']);
@@ -64,7 +86,7 @@ describe('RemoteRecords', () => {
   });
 
   it('compacts an entry once a local record matches it, and leaves it when none does', () => {
-    const records = new RemoteRecords();
+    const records = fresh();
     records.set(remote(), undefined);
     records.matchLocal('docs/note.txt', local({ version: { a: 9 } }));
     expect(records.get('docs/note.txt')?.version).toEqual({ a: 1, b: 2 });
@@ -73,12 +95,11 @@ describe('RemoteRecords', () => {
     const got = records.get('docs/note.txt');
     expect(got).toEqual({ ...remote(), disk: undefined });
     // Values are shared with the local record (the point of compacting); the object is the caller's own.
-    expect(got).not.toBe(records.get('docs/note.txt'));
     expect(got?.version).toBe(adopted.version);
   });
 
   it('forgets everything on clear', () => {
-    const records = new RemoteRecords();
+    const records = fresh();
     records.set(remote(), local());
     records.clear();
     expect(records.get('docs/note.txt')).toBeUndefined();

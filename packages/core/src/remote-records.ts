@@ -2,22 +2,19 @@ import type { FileRecord } from '@sync/protocol';
 import type { StoredRecord } from './record';
 import { sameButSequence, sharingLocal } from './record';
 
-/**
- * A peer's record equal to a local record in everything but its sequence: once nodes are in
- * sync that is nearly every record, and this keeps two fields (~40 B) where a record object
- * takes ~150 B. The local record is held as it was, so a later local change does not alter
- * what the peer said.
- */
-class InSync {
-  constructor(
-    readonly local: StoredRecord,
-    readonly sequence: number,
-  ) {}
-}
+/** Our own record for a path, as the local index holds it now. */
+export type LocalLookup = (path: string) => StoredRecord | undefined;
 
-/** The records one peer has told us about, by path, stored compactly where they match ours. */
+/**
+ * The records one peer has told us about, by path. Where the peer's record equals ours in
+ * everything but its sequence (once nodes are in sync, nearly every record) only that sequence is
+ * kept: a number in the map, no object. Such an entry stands for our record as it is now, so
+ * before our record for its path changes, `localReplaced` gives the entry the values it had.
+ */
 export class RemoteRecords {
-  private readonly entries = new Map<string, StoredRecord | InSync>();
+  private readonly entries = new Map<string, StoredRecord | number>();
+
+  constructor(private readonly local: LocalLookup) {}
 
   get size(): number {
     return this.entries.size;
@@ -39,20 +36,26 @@ export class RemoteRecords {
   get(path: string): FileRecord | undefined {
     const entry = this.entries.get(path);
     if (entry === undefined) return undefined;
-    if (entry instanceof InSync) return entry.local.toLocal(entry.sequence, false);
+    if (typeof entry === 'number') return this.local(path)!.toLocal(entry, false);
     return entry.toLocal();
   }
 
   /** Stores what the peer sent, against our record for the same path as it is now. */
   set(remote: FileRecord, local: StoredRecord | undefined): void {
-    if (local && sameButSequence(remote, local)) this.entries.set(remote.path, new InSync(local, remote.sequence));
+    if (local && sameButSequence(remote, local)) this.entries.set(remote.path, remote.sequence);
     else this.entries.set(remote.path, sharingLocal(remote, local));
   }
 
   /** Compacts the entry for a path whose local record may now match it (a pull adopted it). */
   matchLocal(path: string, local: StoredRecord): void {
     const entry = this.entries.get(path);
-    if (entry === undefined || entry instanceof InSync) return;
-    if (sameButSequence(entry, local)) this.entries.set(path, new InSync(local, entry.sequence));
+    if (entry === undefined || typeof entry === 'number') return;
+    if (sameButSequence(entry, local)) this.entries.set(path, entry.sequence);
+  }
+
+  /** Our record `previous` is about to be replaced by a new version: an entry that stood for it keeps its values. */
+  localReplaced(previous: StoredRecord): void {
+    const entry = this.entries.get(previous.path);
+    if (typeof entry === 'number') this.entries.set(previous.path, previous.withSequence(entry));
   }
 }

@@ -2,7 +2,7 @@ import { increment } from '@sync/conflict';
 import type { VersionVector } from '@sync/conflict';
 import type { EngineContext } from './context';
 import type { FileStat } from './ports';
-import type { LocalRecord } from './record';
+import type { LocalRecord, StoredRecord } from './record';
 import { fingerprint, isLive, sameFingerprint, sameMtime } from './record';
 import { largeFileBytesMin } from './local-index';
 import { ExpiringMap } from './expiring-map';
@@ -168,12 +168,15 @@ export class Scanner {
     } finally {
       this.folderWalks.delete(seen);
     }
-    const live = [...this.ctx.index.values()].filter((record) => isLive(record) && !this.isIgnoredRecord(record));
+    // Paths, not records: this pass reads every record, and records built for it would be garbage
+    // promoted by the thousand (a start-up's peak).
+    const live: string[] = [];
+    for (const record of this.ctx.index.storedValues()) if (!record.deleted && !this.isIgnoredRecord(record)) live.push(record.path);
     const vanished: string[] = [];
-    for (const record of live) {
+    for (const path of live) {
       // Unseen is not gone: on a running node the puller may have put the file in place after
       // its directory was listed.
-      if (!seen.has(record.path) && (await this.ctx.fs.lstat(this.ctx.folder.abs(record.path))) === null) vanished.push(record.path);
+      if (!seen.has(path) && (await this.ctx.fs.lstat(this.ctx.folder.abs(path))) === null) vanished.push(path);
     }
     const reason = vanished.length > 0 ? (this.options.holdDeletes?.(vanished, live.length) ?? null) : null;
     if (reason) {
@@ -202,7 +205,7 @@ export class Scanner {
     return paths.length;
   }
 
-  private isIgnoredRecord(record: LocalRecord): boolean {
+  private isIgnoredRecord(record: Pick<LocalRecord, 'path' | 'type'>): boolean {
     return this.ctx.isIgnored(record.path, record.type === 'dir');
   }
 
@@ -237,9 +240,10 @@ export class Scanner {
       // Nothing is awaited for an entry the index does not hold as this type: an await per new
       // directory changed how the walk and those directories' scans interleave, and raised the cold
       // peak at 100,000 files by a third (BENCHMARKS.md).
-      const before = this.ctx.index.get(path);
+      // The record as held: a record built for each entry of a restart's walk would be garbage.
+      const held = this.ctx.index.stored(path);
       const state =
-        this.scanning.has(path) || this.failing.has(path) || !isLive(before) || before.type !== entry.type ? 'other' : await this.indexedState(before, entry.type, `${absDir}/${name}`);
+        this.scanning.has(path) || this.failing.has(path) || held === undefined || held.deleted || held.type !== entry.type ? 'other' : await this.indexedState(held, entry.type, `${absDir}/${name}`);
       // Gone since the listing (a volume unmounted mid-walk): decided with every other vanished
       // path once the walk is done, so a mass delete is held whole rather than leaking a part (a
       // directory's scan would delete its subtree).
@@ -358,8 +362,8 @@ export class Scanner {
   }
 
   private async scanPathOnce(path: string): Promise<void> {
+    if ((await this.indexedState(this.ctx.index.stored(path), 'file', this.ctx.folder.abs(path))) === 'unchanged') return;
     const before = this.ctx.index.get(path);
-    if (await this.unchangedFile(path, before)) return;
     const stat = await this.ctx.folder.stat(path);
     if (!stat || stat.type === 'other') {
       if (isLive(before)) await this.recordDeletion(before);
@@ -371,24 +375,18 @@ export class Scanner {
   }
 
   /**
-   * The common case of a restart: an indexed file with the fingerprint and mode it had. One lstat,
-   * without the parent checks of `folder.stat`: nothing is read, and the same inode, size and
-   * mtime is the indexed file whichever way its parents resolve.
-   */
-  private async unchangedFile(path: string, before: LocalRecord | undefined): Promise<boolean> {
-    return (await this.indexedState(before, 'file', this.ctx.folder.abs(path))) === 'unchanged';
-  }
-
-  /**
    * How an indexed file (with its fingerprint) or directory listed as `listedType` stands on disk.
-   * `other`: not such an entry, or changed; the scan queue decides.
+   * `other`: not such an entry, or changed; the scan queue decides. The common case of a restart
+   * is a file with the fingerprint and mode it had: one lstat, without the parent checks of
+   * `folder.stat` (nothing is read, and the same inode, size and mtime is the indexed file
+   * whichever way its parents resolve).
    */
-  private async indexedState(before: LocalRecord | undefined, listedType: string, absPath: string): Promise<'unchanged' | 'gone' | 'other'> {
-    if (!isLive(before) || before.type !== listedType || (before.type === 'file' ? !before.disk : before.type !== 'dir')) return 'other';
+  private async indexedState(before: StoredRecord | undefined, listedType: string, absPath: string): Promise<'unchanged' | 'gone' | 'other'> {
+    if (before === undefined || before.deleted || before.type !== listedType || (before.type === 'file' ? before.hasDisk(undefined) : before.type !== 'dir')) return 'other';
     const stat = await this.ctx.fs.lstat(absPath);
     if (stat === null) return 'gone';
     if (stat.type !== before.type) return 'other';
-    return (before.type === 'file' ? isAsIndexed(before, stat) : stat.mode === before.mode) ? 'unchanged' : 'other';
+    return (before.type === 'dir' || before.hasDisk(stat)) && stat.mode === before.mode ? 'unchanged' : 'other';
   }
 
   private retryLater(path: string, error: unknown): void {
