@@ -471,7 +471,7 @@ export class Peers {
 }
 
 function* wireRecords(records: readonly StoredRecord[]): Generator<FileRecord, void, undefined> {
-  for (const record of records) yield record.toWire();
+  for (const record of records) yield record.toLocal(record.sequence, false);
 }
 
 /** Records in an announcement that starts a flush, at most: its pushes are read before it goes out. */

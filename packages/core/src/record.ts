@@ -122,25 +122,10 @@ export class StoredRecord {
     return new StoredRecord(this.toLocal(sequence, false), sequence, undefined);
   }
 
-  /** The record as sent to peers: no disk fingerprint, not even an undefined one. */
-  toWire(): FileRecord {
-    return {
-      path: this.path,
-      type: this.type,
-      size: this.size,
-      mtimeMs: this.mtimeMs,
-      mode: this.mode,
-      hash: this.hash,
-      blocks: this.blockList(),
-      target: this.target,
-      deleted: this.deleted,
-      version: this.version,
-      modifiedBy: this.modifiedBy,
-      sequence: this.sequence,
-    };
-  }
-
-  /** The record as callers see it: a `LocalRecord` of their own, with `sequence` given apart. */
+  /**
+   * The record as callers see it: a `LocalRecord` of their own, with `sequence` given apart. As a
+   * peer's or for the wire, without the disk fingerprint (`withDisk` false: JSON leaves it out).
+   */
   toLocal(sequence = this.sequence, withDisk = true): LocalRecord {
     return {
       path: this.path,
