@@ -51,7 +51,7 @@ export function decodeJournalLine(line: string): StoredRecord | null {
   let blocks: BlockInfo[];
   let hash = raw.hash;
   if (raw.blocks === undefined) {
-    blocks = impliedBlocks({ ...raw, deleted });
+    blocks = impliedBlocks({ deleted, type: raw.type, size: raw.size, hash: raw.hash });
   } else if (typeof raw.blocks === 'string') {
     const unpacked = unpackBlocks(raw.blocks, raw.size);
     if (typeof unpacked === 'string') return null;

@@ -98,7 +98,7 @@ describe('IndexJournal + LocalIndex', () => {
     const { journal, records } = await IndexJournal.open(fs, dir);
     const index = new LocalIndex(records, journal, 'idx-00000001');
     for (let i = 0; i < 50; i++) index.publish({ ...file('same', 'a'.repeat(64)), version: { n: i + 1 } });
-    await journal.compact([...index.storedValues()]);
+    await journal.compact([...index.values()]);
     index.publish(file('after', 'b'.repeat(64)));
     await journal.close();
     const reopened = await IndexJournal.open(fs, dir);
@@ -111,7 +111,7 @@ describe('IndexJournal + LocalIndex', () => {
     const { journal, records } = await IndexJournal.open(fs, dir);
     const index = new LocalIndex(records, journal, 'idx-00000001');
     index.publish(file('before', 'a'.repeat(64)));
-    const compaction = journal.compact([...index.storedValues()]);
+    const compaction = journal.compact([...index.values()]);
     index.publish(file('during', 'b'.repeat(64)));
     const flushed = journal.flush();
     await Promise.all([compaction, flushed]);
@@ -127,7 +127,7 @@ describe('IndexJournal + LocalIndex', () => {
     const index = new LocalIndex(records, journal, 'idx-00000001');
     // ~250 characters a line: 6,000 lines pass the point where pending lines go out unasked.
     for (let i = 0; i < 6_000; i++) index.publish(file(`dir-${i % 40}/file-${i}-${'x'.repeat(60)}`, `${i}`.padStart(64, '0')));
-    await journal.compact([...index.storedValues()]);
+    await journal.compact([...index.values()]);
     for (let i = 0; i < 6_000; i += 2) index.publish({ ...file(`dir-${i % 40}/file-${i}-${'x'.repeat(60)}`, 'c'.repeat(64)), version: { n: 2 } });
     await journal.close();
     const reopened = await IndexJournal.open(fs, dir);

@@ -103,7 +103,7 @@ describe('LocalIndex.publish', () => {
     expect(index.get('a')).toEqual(published);
     expect(index.get('a')).not.toBe(index.get('a'));
     expect(index.since(0).map((record) => record.toLocal())).toEqual([published]);
-    expect([...index.values()]).toEqual([published]);
+    expect([...index.values()].map((record) => record.toLocal())).toEqual([published]);
   });
 });
 

@@ -101,12 +101,8 @@ export class LocalIndex {
     return stored.sequence === record.sequence && stored.hasDisk(record.disk);
   }
 
-  *values(): IterableIterator<LocalRecord> {
-    for (const record of this.records.values()) yield record.toLocal();
-  }
-
-  /** The records as held, for passes over all of them that keep them a while (a journal snapshot). */
-  storedValues(): IterableIterator<StoredRecord> {
+  /** The records as held: passes over all of them (a journal snapshot, a walk's end) build none. */
+  values(): IterableIterator<StoredRecord> {
     return this.records.values();
   }
 

@@ -171,7 +171,7 @@ export class Scanner {
     // Paths, not records: this pass reads every record, and records built for it would be garbage
     // promoted by the thousand (a start-up's peak).
     const live: string[] = [];
-    for (const record of this.ctx.index.storedValues()) if (!record.deleted && !this.isIgnoredRecord(record)) live.push(record.path);
+    for (const record of this.ctx.index.values()) if (!record.deleted && !this.isIgnoredRecord(record)) live.push(record.path);
     const vanished: string[] = [];
     for (const path of live) {
       // Unseen is not gone: on a running node the puller may have put the file in place after

@@ -438,7 +438,7 @@ class Engine implements SyncNode {
       running.timers[0] = this.clock.setTimeout(() => {
         void (async () => {
           await journal.sync().catch((error: unknown) => this.logger.error('index sync failed', { error: String(error) }));
-          if (journal.shouldCompact(ctx.index.size)) await journal.compact([...ctx.index.storedValues()]).catch(() => {});
+          if (journal.shouldCompact(ctx.index.size)) await journal.compact([...ctx.index.values()]).catch(() => {});
           if (this.running === running) syncJournal();
         })();
       }, this.limits.journalSyncIntervalMs);
