@@ -46,7 +46,6 @@ describe('StoredRecord', () => {
     expect(kept.toLocal()).toEqual(local);
     expect(kept.toLocal()).not.toBe(kept.toLocal());
     expect(kept.blockList()).toEqual(local.blocks);
-    expect(kept.firstBlockHash()).toBe(local.blocks[0]?.hash);
     expect(kept.diskFingerprint()).toEqual(local.disk);
     expect(kept.hasDisk(local.disk)).toBe(true);
     expect(kept.toLocal(12, false)).toEqual({ ...local, sequence: 12, disk: undefined });

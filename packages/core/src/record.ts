@@ -93,11 +93,6 @@ export class StoredRecord {
     return this.ownBlocks ?? [{ offset: 0, size: this.size, hash: this.hash }];
   }
 
-  /** The hash of the first block, if any, without building the list. */
-  firstBlockHash(): string | undefined {
-    return this.ownBlocks === null ? this.hash : this.ownBlocks[0]?.hash;
-  }
-
   /** The block list as given, or null for the implied one block: what a peer's record may share. */
   sharedBlocks(): BlockInfo[] | null {
     return this.ownBlocks;
