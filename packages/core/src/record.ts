@@ -45,8 +45,8 @@ export function localRecord(record: Omit<FileRecord, 'sequence'>, sequence: numb
  * fields of its own, and no block list for a file of one block (the usual small file), whose one
  * block follows from its size and hash. That is ~150 B less per record than holding `LocalRecord`
  * objects with their fingerprint and one-element list (196 against 349 B with the Map entry, by
- * a standalone count of 100,000; strings not counted). Never handed out: `toLocal` gives callers a `LocalRecord` of their own.
- * Immutable, like `LocalRecord`: a change stores a new one.
+ * a standalone count of 100,000; strings not counted). Never handed out: `toLocal` gives callers
+ * a `LocalRecord` of their own. Immutable, like `LocalRecord`: a change stores a new one.
  */
 export class StoredRecord {
   readonly path: string;
