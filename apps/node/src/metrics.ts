@@ -28,6 +28,7 @@ const counters: readonly [name: string, help: string, field: StatusNumber][] = [
   ['sync_bytes_sent_total', 'Block bytes sent to peers', 'bytesSent'],
   ['sync_bytes_reused_total', 'Block bytes copied from local files instead of transferred', 'bytesReused'],
   ['sync_blocks_requested_total', 'Blocks requested from peers (small files pushed with their announcement are not)', 'blocksRequested'],
+  ['sync_index_records_received_total', 'Index records received from peers (whole indexes on first contact, then changes)', 'recordsReceived'],
   ['sync_conflicts_total', 'Conflicts resolved', 'conflicts'],
   ['sync_errors_total', 'Errors reported by the engine', 'errors'],
 ];

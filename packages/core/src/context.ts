@@ -13,6 +13,8 @@ export interface Counters {
   bytesReused: number;
   /** Blocks asked of peers (pushed ones, and ones copied locally, are not). */
   blocksRequested: number;
+  /** Index records peers sent (a full index on first contact; after a restart, only what is newer than the saved one). */
+  recordsReceived: number;
   filesSynced: number;
   conflicts: number;
   errors: number;

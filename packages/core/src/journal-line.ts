@@ -4,6 +4,7 @@ import type { DiskFingerprint, LocalRecord } from './record';
 import { sameBlocks, StoredRecord } from './record';
 import { fileHashOf } from './hashing';
 import { sharedVersion } from './shared-versions';
+import { SyncError } from './errors';
 
 /**
  * One record as a journal line: JSON, leaving out what follows from the other fields, so a
@@ -81,6 +82,18 @@ export function decodeJournalLine(line: string): StoredRecord | null {
     raw.sequence,
     disk,
   );
+}
+
+/** The record of a line of the state file at `path`; `SyncError('INDEX_CORRUPT')` for anything else. */
+export function recordOfLine(line: string, path: string): StoredRecord {
+  let record: StoredRecord | null;
+  try {
+    record = decodeJournalLine(line);
+  } catch (cause) {
+    throw new SyncError('INDEX_CORRUPT', `unreadable line in ${path}`, { cause });
+  }
+  if (!record) throw new SyncError('INDEX_CORRUPT', `a line of ${path} is not a record`);
+  return record;
 }
 
 /** What a line holds: a record, with the fields `encodeJournalLine` may leave out optional. */

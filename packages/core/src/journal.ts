@@ -1,18 +1,13 @@
 import { join } from 'node:path';
-import type { FileSystem, ReadHandle, WriteHandle } from './ports';
+import type { FileSystem, WriteHandle } from './ports';
 import type { StoredRecord } from './record';
-import { SyncError, errnoCode } from './errors';
-import { decodeJournalLine, encodeJournalLine } from './journal-line';
+import { readChunkBytesDefault, readLines, writeLinesAtomic } from './line-file';
+import { encodeJournalLine, recordOfLine } from './journal-line';
 
 const journalName = 'index.journal';
 const snapshotName = 'index.snapshot';
 const utf8 = new TextEncoder();
 const newline = 0x0a;
-/**
- * Read through one reused buffer rather than whole: at 100,000 files the journal is ~25 MB, and
- * fresh memory costs a page fault per 4 KiB (~12 µs each on the benchmark machine, 70 ms for the file).
- */
-const replayChunkBytes = 1 << 20;
 /**
  * Lines are encoded as they are appended, into chunks of this size, and a full chunk goes to the
  * kernel without waiting for a flush. A cold scan of 100,000 files used to hold every line as a
@@ -54,7 +49,7 @@ export class IndexJournal {
   static async open(
     fs: FileSystem,
     stateDir: string,
-    { readChunkBytes = replayChunkBytes, writeChunkBytes = chunkBytes }: { readChunkBytes?: number; writeChunkBytes?: number } = {},
+    { readChunkBytes = readChunkBytesDefault, writeChunkBytes = chunkBytes }: { readChunkBytes?: number; writeChunkBytes?: number } = {},
   ): Promise<{ journal: IndexJournal; records: Map<string, StoredRecord> }> {
     const records = new Map<string, StoredRecord>();
     await replay(fs, join(stateDir, snapshotName), records, readChunkBytes, false);
@@ -141,120 +136,28 @@ export class IndexJournal {
     await this.handle.close();
   }
 
-  /**
-   * Temp file, fsync, rename, fsync of the directory, as `writeFileAtomic`, but written a piece at a
-   * time: 100,000 records as one string, then as its bytes, were ~75 MB at once.
-   */
-  private async writeSnapshot(records: readonly StoredRecord[]): Promise<void> {
-    const temp = join(this.stateDir, `${snapshotName}.tmp`);
-    const handle = await this.fs.openWrite(temp);
-    try {
-      let position = 0;
-      for (const piece of linePieces(records)) {
-        const data = utf8.encode(piece);
-        await handle.write(data, position);
-        position += data.byteLength;
-      }
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await this.fs.rename(temp, join(this.stateDir, snapshotName));
-    await this.fs.syncDir(this.stateDir);
+  /** Every record's line into a fresh snapshot, replacing the old one whole. */
+  private writeSnapshot(records: readonly StoredRecord[]): Promise<void> {
+    return writeLinesAtomic(this.fs, this.stateDir, snapshotName, mapIterable(records, encodeJournalLine));
   }
 }
 
-/** The records' journal lines, newline-terminated, joined into pieces of about `chunkBytes` characters. */
-function* linePieces(records: readonly StoredRecord[]): Generator<string, void, undefined> {
-  let lines: string[] = [];
-  let chars = 0;
-  for (const record of records) {
-    const line = encodeJournalLine(record);
-    lines.push(line);
-    chars += line.length + 1;
-    if (chars < chunkBytes) continue;
-    yield `${lines.join('\n')}\n`;
-    lines = [];
-    chars = 0;
-  }
-  if (lines.length > 0) yield `${lines.join('\n')}\n`;
+function* mapIterable<T, U>(items: Iterable<T>, map: (item: T) => U): Generator<U, void, undefined> {
+  for (const item of items) yield map(item);
 }
 
+/** Applies each line of the file at `path` to `records`; returns how many lines it holds (0 for no file). */
 async function replay(fs: FileSystem, path: string, records: Map<string, StoredRecord>, chunkBytes: number, truncateTorn: boolean): Promise<number> {
-  let handle: ReadHandle;
-  try {
-    handle = await fs.openRead(path);
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return 0;
-    throw error;
-  }
-  let buffer: Buffer = Buffer.allocUnsafe(chunkBytes);
-  let filled = 0; // bytes of `buffer` read from the file
-  let bufferAt = 0; // file position of buffer[0]
-  let count = 0;
-  try {
-    for (;;) {
-      if (filled === buffer.length) buffer = grown(buffer); // one line longer than the buffer
-      const read = await handle.read(buffer.subarray(filled), bufferAt + filled);
-      if (read === 0) break;
-      filled += read;
-      const consumed = replayLines(buffer, filled, Math.min(decodePieceBytes, chunkBytes), path, records);
-      count += consumed.lines;
-      buffer.copy(buffer, 0, consumed.bytes, filled);
-      filled -= consumed.bytes;
-      bufferAt += consumed.bytes;
-    }
-  } finally {
-    await handle.close();
-  }
+  const read = await readLines(fs, path, (line) => applyLine(line, path, records), chunkBytes);
+  if (!read) return 0;
   // What is left never got its newline: a torn last line, the write never completed.
-  if (truncateTorn && filled > 0) await fs.truncate(path, bufferAt);
-  return count;
-}
-
-/**
- * Lines are decoded a piece at a time, each piece one string: a call per line into the buffer's
- * native code (find the newline, decode) cost more than parsing the line. Pieces stay under 128 KiB
- * so their strings live in V8's young generation, whose pages are reused, not in fresh ones.
- */
-const decodePieceBytes = 64 * 1024;
-
-/** Applies every complete line in buffer[0, filled); returns how many, and the bytes they span. */
-function replayLines(buffer: Buffer, filled: number, pieceBytes: number, path: string, records: Map<string, StoredRecord>): { lines: number; bytes: number } {
-  const complete = buffer.lastIndexOf(newline, filled - 1) + 1;
-  let lines = 0;
-  for (let from = 0; from < complete; ) {
-    let to = from + pieceBytes >= complete ? complete : buffer.lastIndexOf(newline, from + pieceBytes - 1) + 1;
-    if (to <= from) to = buffer.indexOf(newline, from) + 1; // a line longer than a piece
-    const text = buffer.toString('utf8', from, to);
-    for (let start = 0; start < text.length; ) {
-      const end = text.indexOf('\n', start);
-      if (end > start) {
-        applyLine(text.slice(start, end), path, records);
-        lines++;
-      }
-      start = end + 1;
-    }
-    from = to;
-  }
-  return { lines, bytes: complete };
+  if (truncateTorn && read.torn) await fs.truncate(path, read.completeBytes);
+  return read.lines;
 }
 
 function applyLine(line: string, path: string, records: Map<string, StoredRecord>): void {
-  let record: StoredRecord | null;
-  try {
-    record = decodeJournalLine(line);
-  } catch (cause) {
-    throw new SyncError('INDEX_CORRUPT', `unreadable line in ${path}`, { cause });
-  }
-  if (!record) throw new SyncError('INDEX_CORRUPT', `a line of ${path} is not a record`);
+  const record = recordOfLine(line, path);
   const existing = records.get(record.path);
   // Equal sequence: a later fingerprint-only update of the same version.
   if (!existing || record.sequence >= existing.sequence) records.set(record.path, record);
-}
-
-function grown(buffer: Buffer): Buffer {
-  const larger = Buffer.allocUnsafe(buffer.length * 2);
-  buffer.copy(larger);
-  return larger;
 }

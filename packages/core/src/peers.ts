@@ -5,6 +5,7 @@ import type { EngineContext } from './context';
 import type { StoredRecord } from './record';
 import { isLive } from './record';
 import { RemoteRecords } from './remote-records';
+import type { PeerIndexHeader } from './peer-index-file';
 import { fileHashOf } from './hashing';
 import { SyncError } from './errors';
 import { PushedBlocks } from './pushed-blocks';
@@ -126,6 +127,33 @@ export class Peers {
     const paths = new Set<string>();
     for (const remote of this.remotes.values()) for (const path of remote.records.keys()) paths.add(path);
     return paths;
+  }
+
+  /**
+   * What we hold of each peer's index, to be saved at a stop: a restart that restores it asks each
+   * peer only for what is newer, instead of its whole index.
+   */
+  savedIndexes(): { header: PeerIndexHeader; records: StoredRecord[] }[] {
+    const saved: { header: PeerIndexHeader; records: StoredRecord[] }[] = [];
+    for (const [peerId, remote] of this.remotes) {
+      if (remote.indexId !== null) saved.push({ header: { peerId, indexId: remote.indexId, maxSequence: remote.maxSequence }, records: remote.records.stored() });
+    }
+    return saved;
+  }
+
+  /** An empty index of a peer's records, to restore a saved one into. */
+  emptyRemoteRecords(): RemoteRecords {
+    return new RemoteRecords((path) => this.ctx.index.stored(path));
+  }
+
+  /**
+   * A peer's index as saved before a restart. Only before the peer was heard from, and within the
+   * limit of records a peer may make us hold; false when not taken.
+   */
+  restore(header: PeerIndexHeader, records: RemoteRecords): boolean {
+    if (this.remotes.has(header.peerId) || records.size > this.options.peerRecordsMax) return false;
+    this.remotes.set(header.peerId, { indexId: header.indexId, maxSequence: header.maxSequence, records });
+    return true;
   }
 
   /** Our record for a path changed to one peers may already hold (a pull adopted it): store theirs compactly. */
@@ -251,7 +279,7 @@ export class Peers {
 
   private remote(peerId: string): RemoteIndex {
     let remote = this.remotes.get(peerId);
-    if (!remote) this.remotes.set(peerId, (remote = { indexId: null, maxSequence: 0, records: new RemoteRecords((path) => this.ctx.index.stored(path)) }));
+    if (!remote) this.remotes.set(peerId, (remote = { indexId: null, maxSequence: 0, records: this.emptyRemoteRecords() }));
     return remote;
   }
 
@@ -284,6 +312,7 @@ export class Peers {
       this.ctx.events.emit('error', new SyncError('PEER_ERROR', `${peerId} sent more than ${this.options.peerRecordsMax} records`));
       return;
     }
+    this.ctx.counters.recordsReceived += message.records.length;
     const paths: string[] = [];
     for (const received of message.records) {
       if (isLive(received) && received.type === 'file') link.pushes.confirmed(received.hash);

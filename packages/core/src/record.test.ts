@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FileRecord } from '@sync/protocol';
 import { blockSizeFor } from '@sync/protocol';
-import { localRecord, sharingLocal, StoredRecord } from './record';
+import { localRecord, sameButSequence, sharingLocal, StoredRecord } from './record';
 import { sameHiddenClass } from './testing/v8-internals';
 import type { LocalRecord } from './record';
 
@@ -130,6 +130,26 @@ describe('sharingLocal', () => {
     const first = sharingLocal(record(), local);
     const others = [sharingLocal(record({ hash: hashOf('b') }), local), sharingLocal({ ...record(), sequence: 8 }, undefined), sharingLocal(record({ target: 'x' }), undefined)];
     for (const other of others) expect(sameHiddenClass(first, other)).toBe(true);
+  });
+});
+
+describe('sameButSequence', () => {
+  const storedOf = (overrides: Partial<FileRecord>, sequence: number): StoredRecord => new StoredRecord(record(overrides), sequence, undefined);
+
+  it('holds for stored records of one block each that differ only in their sequence, and not when their content differs', () => {
+    expect(sameButSequence(storedOf({}, 1), storedOf({}, 2))).toBe(true);
+    expect(sameButSequence(storedOf({}, 1), record())).toBe(true);
+    const other = hashOf('b');
+    expect(sameButSequence(storedOf({}, 1), storedOf({ hash: other, blocks: [{ offset: 0, size: 3, hash: other }] }, 1))).toBe(false);
+    expect(sameButSequence(storedOf({}, 1), storedOf({ size: 4, blocks: [{ offset: 0, size: 4, hash: hashOf('a') }] }, 1))).toBe(false);
+  });
+
+  it('compares block lists of files of several blocks', () => {
+    const size = 3_000_000;
+    const a = storedOf({ size, hash: hashOf('f'), blocks: threeBlocks }, 1);
+    const changed = threeBlocks.map((block, i) => (i === 1 ? { ...block, hash: hashOf('x') } : block));
+    expect(sameButSequence(a, storedOf({ size, hash: hashOf('f'), blocks: threeBlocks.map((block) => ({ ...block })) }, 2))).toBe(true);
+    expect(sameButSequence(a, storedOf({ size, hash: hashOf('f'), blocks: changed }, 2))).toBe(false);
   });
 });
 

@@ -98,6 +98,36 @@ describe('RemoteRecords', () => {
     expect(got?.version).toBe(adopted.version);
   });
 
+  it('gives every entry as a stored record to save, and restores each one as it was', () => {
+    const records = fresh();
+    records.set(remote(), local());
+    records.set(remote({ path: 'only-theirs', sequence: 71 }), undefined);
+    records.set(remote({ path: 'differs', mode: 0o600, sequence: 72 }), local({ path: 'differs' }));
+    const saved = records.stored();
+    expect(saved.map((record) => [record.path, record.sequence])).toEqual([
+      ['docs/note.txt', 70],
+      ['only-theirs', 71],
+      ['differs', 72],
+    ]);
+    expect(saved.every((record) => record.diskFingerprint() === undefined)).toBe(true);
+
+    const restored = new RemoteRecords((path) => ours.get(path));
+    for (const record of saved) restored.restore(record);
+    for (const path of ['docs/note.txt', 'only-theirs', 'differs']) expect(restored.get(path)).toEqual(records.get(path));
+    expect(restored.get('differs')?.mode).toBe(0o600);
+  });
+
+  it('restores a saved entry against our record as it is now: one we changed since keeps what the peer said', () => {
+    const records = fresh();
+    records.set(remote(), local());
+    const [saved] = records.stored();
+    const changed = local({ hash: hashOf('b'), version: { a: 2, b: 2 } });
+    const restored = new RemoteRecords((path) => ours.get(path));
+    restored.restore(saved!);
+    expect(restored.get('docs/note.txt')).toEqual({ ...remote(), disk: undefined });
+    expect(restored.get('docs/note.txt')?.hash).not.toBe(changed.hash);
+  });
+
   it('forgets everything on clear', () => {
     const records = fresh();
     records.set(remote(), local());

@@ -46,6 +46,21 @@ export class RemoteRecords {
     else this.entries.set(remote.path, sharingLocal(remote, local));
   }
 
+  /** A record of the peer's as saved before a restart, against our record for its path as it is now. */
+  restore(record: StoredRecord): void {
+    const local = this.local(record.path);
+    if (local && sameButSequence(record, local)) this.entries.set(record.path, record.sequence);
+    else if (local) this.entries.set(record.path, sharingLocal(record.toLocal(record.sequence, false), local));
+    else this.entries.set(record.path, record);
+  }
+
+  /** Every record, each as a stored record of its own (to be saved: this builds one per in-sync entry). */
+  stored(): StoredRecord[] {
+    const result: StoredRecord[] = [];
+    for (const [path, entry] of this.entries) result.push(typeof entry === 'number' ? this.local(path)!.withSequence(entry) : entry);
+    return result;
+  }
+
   /** Compacts the entry for a path whose local record may now match it (a pull adopted it). */
   matchLocal(path: string, local: StoredRecord): void {
     const entry = this.entries.get(path);

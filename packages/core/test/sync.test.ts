@@ -690,6 +690,50 @@ describe('engine over real WebSockets', () => {
     expect(localChanges).toEqual(['sentinel.txt']);
   });
 
+  it('asks a peer only for what changed while it was down, from the index of that peer it saved at its stop', async () => {
+    const [a, b] = await cluster.mesh(['a', 'b']);
+    const count = 40;
+    for (let i = 0; i < count; i++) await writeFile(join(a!.dir, `f${i}.txt`), `file ${i}`);
+    await waitFor(() => cluster.converged(), 'initial sync');
+    expect(b!.node.status().recordsReceived).toBeGreaterThanOrEqual(count);
+    await cluster.stop('b');
+    expect(await exists(join(b!.dir, '.sync', 'peers', 'a.index'))).toBe(true);
+    await writeFile(join(a!.dir, 'f0.txt'), 'changed while b was down');
+    await rm(join(a!.dir, 'f1.txt'));
+    await writeFile(join(a!.dir, 'new.txt'), 'made while b was down');
+    await waitFor(() => a!.node.status().files === count, 'a to index its changes');
+    const restarted = await cluster.restart('b', ['a']);
+    await waitFor(() => cluster.converged(), 'catch-up');
+    expect(await contentOf(join(b!.dir, 'f0.txt'))).toBe('changed while b was down');
+    expect(await exists(join(b!.dir, 'f1.txt'))).toBe(false);
+    // The three changes, not a's whole index of 41 records.
+    expect(restarted.node.status().recordsReceived).toBeGreaterThanOrEqual(3);
+    expect(restarted.node.status().recordsReceived).toBeLessThan(10);
+  });
+
+  it('asks for a whole index again when the saved one does not hold: the peer\'s index started over, or the file is unreadable', async () => {
+    const [a, b] = await cluster.mesh(['a', 'b']);
+    const count = 20;
+    for (let i = 0; i < count; i++) await writeFile(join(a!.dir, `f${i}.txt`), `file ${i}`);
+    await waitFor(() => cluster.converged(), 'initial sync');
+    await cluster.stop('b');
+    await cluster.stop('a');
+    await rm(join(a!.dir, '.sync'), { recursive: true });
+    await cluster.restart('a', []);
+    let restarted = await cluster.restart('b', ['a']);
+    await waitFor(() => restarted.node.status().recordsReceived >= count, 'a\'s new index, whole');
+    await waitFor(() => cluster.converged(), 'convergence');
+    expect(Object.keys(await readTree(b!.dir)).length).toBe(count);
+    expect(await conflictCopies(b!.dir)).toEqual([]);
+
+    await cluster.stop('b');
+    await writeFile(join(b!.dir, '.sync', 'peers', 'a.index'), 'not an index\n');
+    await writeFile(join(a!.dir, 'late.txt'), 'late');
+    restarted = await cluster.restart('b', ['a']);
+    await waitFor(async () => (await contentOf(join(b!.dir, 'late.txt'))) === 'late' && (await cluster.converged()), 'catch-up');
+    expect(restarted.node.status().recordsReceived).toBeGreaterThanOrEqual(count + 1);
+  });
+
   it('never shows a partial file, and finishes an interrupted transfer after a restart', async () => {
     const [a, b] = await cluster.mesh(['a', 'b']);
     const data = randomBytes(24 * 1024 * 1024);

@@ -20,6 +20,7 @@ export function fakeStatus(overrides: Partial<SyncStatus> = {}): SyncStatus {
     bytesSent: 200,
     bytesReused: 50,
     blocksRequested: 3,
+    recordsReceived: 9,
     filesSynced: 7,
     conflicts: 1,
     errors: 0,

@@ -27,7 +27,7 @@ export function engineContextOn(fs: FileSystem, clock: Clock): EngineContext {
     logger: silentLogger,
     events: new Emitter<SyncEvents>(),
     conflictPolicy: 'keep-both',
-    counters: { bytesReceived: 0, bytesSent: 0, bytesReused: 0, blocksRequested: 0, filesSynced: 0, conflicts: 0, errors: 0 },
+    counters: { bytesReceived: 0, bytesSent: 0, bytesReused: 0, blocksRequested: 0, recordsReceived: 0, filesSynced: 0, conflicts: 0, errors: 0 },
     busy: new BusyPaths(),
     journalFlush: () => Promise.resolve(),
     ignoreRules,
