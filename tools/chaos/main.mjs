@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Chaos with real processes: sync-node daemons on loopback, a fault-injecting TCP proxy on every
-// link, SIGKILL and restart at random moments (also in the middle of large transfers), random
+// link, SIGKILL (sometimes SIGTERM) and restart at random moments (also in the middle of large transfers), random
 // edits from outside; then heal everything and check the invariants on the real folders.
 //
 //   npm run chaos -- --minutes 2 --seed 7 [--nodes 3] [--keep]
@@ -197,9 +197,11 @@ async function chaosStep() {
     record(path, { kind: 'write', hash: sha256(data), node: other.id });
     await sleep(50 + Math.floor(random() * 400));
   }
-  node.child.kill('SIGKILL');
+  // Mostly killed; sometimes stopped, which saves its peers' indexes (a later kill leaves those stale).
+  const signal = random() < 0.3 ? 'SIGTERM' : 'SIGKILL';
+  node.child.kill(signal);
   await new Promise((resolve) => (node.up ? node.child.once('exit', resolve) : resolve()));
-  return `${node.id} SIGKILL`;
+  return `${node.id} ${signal}`;
 }
 
 // The proxies run in this process: hashing every file on each poll blocked them for seconds, long

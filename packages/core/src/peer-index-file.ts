@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { NodeIdSchema } from '@sync/protocol';
 import type { FileSystem } from './ports';
 import type { StoredRecord } from './record';
-import { SyncError, errnoCode } from './errors';
+import { SyncError } from './errors';
 import { encodeJournalLine, recordOfLine } from './journal-line';
 import { readLines, writeLinesAtomic } from './line-file';
 
@@ -37,22 +37,6 @@ export async function savePeerIndex(fs: FileSystem, stateDir: string, header: Pe
 function* linesOf(header: string, records: readonly StoredRecord[]): Generator<string, void, undefined> {
   yield header;
   for (const record of records) yield encodeJournalLine(record);
-}
-
-/** Peers with a saved index. */
-export async function savedPeerIds(fs: FileSystem, stateDir: string): Promise<string[]> {
-  let entries: { name: string; type: string }[];
-  try {
-    entries = await fs.readdir(peerIndexDir(stateDir));
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return [];
-    throw error;
-  }
-  return entries
-    .filter((entry) => entry.type === 'file' && entry.name.endsWith(suffix))
-    .map((entry) => entry.name.slice(0, -suffix.length))
-    .filter((peerId) => NodeIdSchema.safeParse(peerId).success)
-    .sort();
 }
 
 /**

@@ -4,6 +4,7 @@ import { dirFixture, recordFixture } from '@sync/protocol/testing';
 import type { AppMessage, Connection } from '@sync/transport';
 import { describe, expect, it } from 'vitest';
 import { Peers, firstUpdateRecordsMax } from './peers';
+import { StoredRecord } from './record';
 import type { PeersOptions } from './peers';
 import { engineContextOn } from './testing/engine-context';
 import { ManualClock, MemoryFileSystem } from './testing/index';
@@ -223,6 +224,115 @@ describe('Peers keeping what each peer holds', () => {
     expect(held).toEqual(dirFixture('theirs', { sequence: 41 }));
   });
 });
+
+/** A connection that keeps the messages sent on it. */
+class MessageKeepingConnection extends HoldingConnection {
+  readonly sent: AppMessage[] = [];
+
+  override send(message: AppMessage): Promise<void> {
+    this.sent.push(message);
+    return super.send(message);
+  }
+
+  indexRequests(): AppMessage[] {
+    return this.sent.filter((message) => message.type === 'index-request');
+  }
+}
+
+describe('Peers restoring the index of a peer saved at the last stop', () => {
+  const stored = (record: FileRecord): StoredRecord => new StoredRecord(record, record.sequence, undefined);
+  const header = { peerId: 'n2', indexId: 'peer-index-1', maxSequence: 41 };
+
+  it('restores it when the peer first connects, asks the peer only for what is newer, and plans every restored path', async () => {
+    const ctx = engineContextOn(new MemoryFileSystem().mount(), new ManualClock());
+    ctx.index.publish({ ...dirFixture('same'), disk: undefined });
+    const asked: string[] = [];
+    const planned: string[] = [];
+    const peers = new Peers(
+      ctx,
+      peersOptions({
+        onRecords: (paths) => planned.push(...paths),
+        restoreIndex: async (peerId, into) => {
+          asked.push(peerId);
+          await nextTurn();
+          into.restore(stored(dirFixture('same', { sequence: 40 })));
+          into.restore(stored(dirFixture('theirs', { sequence: 41 })));
+          return header;
+        },
+      }),
+    );
+    const first = new MessageKeepingConnection();
+    peers.handleConnection(first);
+    expect(first.indexRequests()).toEqual([]);
+    await waitUntil(() => first.indexRequests().length === 1);
+    expect(first.indexRequests()).toEqual([{ type: 'index-request', indexId: 'peer-index-1', since: 41 }]);
+    expect(peers.recordsFor('same')).toEqual([{ peerId: 'n2', record: dirFixture('same', { sequence: 40 }) }]);
+    expect(peers.recordsFor('theirs')).toEqual([{ peerId: 'n2', record: dirFixture('theirs', { sequence: 41 }) }]);
+    expect(planned.sort()).toEqual(['same', 'theirs']);
+
+    peers.handleDisconnect(first);
+    const second = new MessageKeepingConnection();
+    peers.handleConnection(second);
+    await waitUntil(() => second.indexRequests().length === 1);
+    expect(second.indexRequests()).toEqual([{ type: 'index-request', indexId: 'peer-index-1', since: 41 }]);
+    expect(asked).toEqual(['n2']);
+  });
+
+  it('keeps what the peer said for a path whose record we replace while its saved index is being read', async () => {
+    const ctx = engineContextOn(new MemoryFileSystem().mount(), new ManualClock());
+    ctx.index.publish({ ...dirFixture('same'), disk: undefined });
+    let finish = (): void => {};
+    const peers = new Peers(
+      ctx,
+      peersOptions({
+        restoreIndex: async (_peerId, into) => {
+          into.restore(stored(dirFixture('same', { sequence: 40 })));
+          await new Promise<void>((resolve) => (finish = resolve));
+          return header;
+        },
+      }),
+    );
+    const connection = new MessageKeepingConnection();
+    peers.handleConnection(connection);
+    await nextTurn();
+    const ours = ctx.index.publish({ ...dirFixture('same', { version: { 'node-a': 1, n1: 1 } }), disk: undefined });
+    finish();
+    await waitUntil(() => connection.indexRequests().length === 1);
+    const held = peers.recordsFor('same')[0]!.record;
+    expect(held).toEqual(dirFixture('same', { sequence: 40 }));
+    expect(held.version).not.toEqual(ours.version);
+  });
+
+  it('asks for the whole index when the saved one cannot be read, and does not read it again', async () => {
+    const ctx = engineContextOn(new MemoryFileSystem().mount(), new ManualClock());
+    let reads = 0;
+    const peers = new Peers(
+      ctx,
+      peersOptions({
+        restoreIndex: (_peerId, into) => {
+          reads++;
+          into.restore(stored(dirFixture('half-read', { sequence: 3 })));
+          return Promise.reject(new Error('unreadable line'));
+        },
+      }),
+    );
+    for (let i = 0; i < 2; i++) {
+      const connection = new MessageKeepingConnection();
+      peers.handleConnection(connection);
+      await waitUntil(() => connection.indexRequests().length === 1);
+      expect(connection.indexRequests()).toEqual([{ type: 'index-request', indexId: null, since: 0 }]);
+      peers.handleDisconnect(connection);
+    }
+    expect(reads).toBe(1);
+    expect(peers.hasRecordFor('half-read')).toBe(false);
+  });
+});
+
+/** Resolves once `condition` holds, checking after each turn of the event loop (at most 100). */
+async function waitUntil(condition: () => boolean): Promise<void> {
+  for (let turn = 0; turn < 100 && !condition(); turn++) await nextTurn();
+  expect(condition()).toBe(true);
+}
 
 /** Peers with `n2` connected over a connection that never answers, on a clock the test moves. */
 function requestingPeers(requestTimeoutMs: number) {

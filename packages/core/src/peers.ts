@@ -76,11 +76,19 @@ export interface PeersOptions {
   pushFileBytesMax: number;
   /** Bytes of pushed blocks a peer keeps for its puller, and so pushed to a peer ahead of its confirmations at most. */
   pushBatchBytesMax: number;
+  /**
+   * Reads the index of a peer saved at our last stop into `into` (`RemoteRecords.restore` for each
+   * record); null when none was saved. Asked once per run, when the peer first connects.
+   */
+  restoreIndex?(peerId: string, into: RemoteRecords): Promise<PeerIndexHeader | null>;
 }
 
 /** Index exchange and block requests with every connected peer. */
 export class Peers {
   private readonly remotes = new Map<string, RemoteIndex>();
+  /** Saved indexes being read, by peer; each hears of our changes as `remotes` do. */
+  private readonly restoring = new Map<string, { records: RemoteRecords; done: Promise<void> }>();
+  private readonly restoreTried = new Set<string>();
   private readonly links = new Map<string, Link>();
   private nextRequestId = 1;
   private flushScheduled = false;
@@ -98,6 +106,7 @@ export class Peers {
     ctx.index.onChange(() => this.scheduleFlush());
     ctx.index.onReplace((previous) => {
       for (const remote of this.remotes.values()) remote.records.localReplaced(previous);
+      for (const { records } of this.restoring.values()) records.localReplaced(previous);
     });
     this.pushed = new PushedBlocks(options.pushBatchBytesMax);
   }
@@ -139,21 +148,6 @@ export class Peers {
       if (remote.indexId !== null) saved.push({ header: { peerId, indexId: remote.indexId, maxSequence: remote.maxSequence }, records: remote.records.stored() });
     }
     return saved;
-  }
-
-  /** An empty index of a peer's records, to restore a saved one into. */
-  emptyRemoteRecords(): RemoteRecords {
-    return new RemoteRecords((path) => this.ctx.index.stored(path));
-  }
-
-  /**
-   * A peer's index as saved before a restart. Only before the peer was heard from, and within the
-   * limit of records a peer may make us hold; false when not taken.
-   */
-  restore(header: PeerIndexHeader, records: RemoteRecords): boolean {
-    if (this.remotes.has(header.peerId) || records.size > this.options.peerRecordsMax) return false;
-    this.remotes.set(header.peerId, { indexId: header.indexId, maxSequence: header.maxSequence, records });
-    return true;
   }
 
   /** Our record for a path changed to one peers may already hold (a pull adopted it): store theirs compactly. */
@@ -205,9 +199,47 @@ export class Peers {
       pushes: new PushLedger(this.options.pushBatchBytesMax, pushConfirmMs),
     };
     this.links.set(connection.peerId, link);
-    const remote = this.remote(connection.peerId);
-    this.send(link, { type: 'index-request', indexId: remote.indexId, since: remote.maxSequence });
+    void this.askForIndex(link);
     this.options.onConnected(connection.peerId);
+  }
+
+  /**
+   * Asks a peer for the records it has that we have not seen. The first time the peer connects in
+   * this run, what we held of its index at our last stop is restored first: the request then names
+   * that index and how far it went, and the peer sends only what is newer (or, if its index started
+   * over, all of it).
+   */
+  private async askForIndex(link: Link): Promise<void> {
+    const peerId = link.connection.peerId;
+    await this.restoreSaved(peerId);
+    if (this.links.get(peerId) !== link) return;
+    const remote = this.remote(peerId);
+    this.send(link, { type: 'index-request', indexId: remote.indexId, since: remote.maxSequence });
+  }
+
+  private restoreSaved(peerId: string): Promise<void> {
+    const running = this.restoring.get(peerId);
+    if (running) return running.done;
+    if (!this.options.restoreIndex || this.remotes.has(peerId) || this.restoreTried.has(peerId)) return Promise.resolve();
+    this.restoreTried.add(peerId);
+    const records = new RemoteRecords((path) => this.ctx.index.stored(path));
+    const done = this.options
+      .restoreIndex(peerId, records)
+      .then(
+        (header) => {
+          if (!header || this.remotes.has(peerId) || records.size > this.options.peerRecordsMax) return;
+          this.remotes.set(peerId, { indexId: header.indexId, maxSequence: header.maxSequence, records });
+          this.ctx.logger.debug('saved index of a peer restored', { peer: peerId, records: records.size, maxSequence: header.maxSequence });
+          // Planned again, as after a whole index: a pull left unfinished at the stop resumes.
+          if (records.size > 0) this.options.onRecords([...records.keys()], peerId);
+        },
+        (error: unknown) => {
+          this.ctx.logger.warn('saved index of a peer not used; asking it for its whole index', { peer: peerId, error: error instanceof Error ? error.message : String(error) });
+        },
+      )
+      .finally(() => this.restoring.delete(peerId));
+    this.restoring.set(peerId, { records, done });
+    return done;
   }
 
   handleDisconnect(connection: Connection): void {
@@ -279,7 +311,7 @@ export class Peers {
 
   private remote(peerId: string): RemoteIndex {
     let remote = this.remotes.get(peerId);
-    if (!remote) this.remotes.set(peerId, (remote = { indexId: null, maxSequence: 0, records: this.emptyRemoteRecords() }));
+    if (!remote) this.remotes.set(peerId, (remote = { indexId: null, maxSequence: 0, records: new RemoteRecords((path) => this.ctx.index.stored(path)) }));
     return remote;
   }
 

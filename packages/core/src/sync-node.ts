@@ -28,7 +28,7 @@ import { loadIndexId, loadNodeId, prepareStateDir } from './state-dir';
 import { readFull } from './hashing';
 import { BlockPool } from './block-pool';
 import { BusyPaths } from './busy-paths';
-import { loadPeerIndex, savePeerIndex, savedPeerIds } from './peer-index-file';
+import { loadPeerIndex, savePeerIndex } from './peer-index-file';
 
 export interface EngineLimits {
   quietPeriodMs: number;
@@ -345,6 +345,11 @@ class Engine implements SyncNode {
       onConnected: () => puller?.retryWaiting(),
       serveBlock: (request) => this.serveBlock(ctx, scanner, blockPool, request),
       releaseBlock: (data) => blockPool.give(data),
+      restoreIndex: (peerId, into) =>
+        loadPeerIndex(this.fs, this.stateDir, peerId, (record) => {
+          if (ctx.folder.isForbidden(record.path)) throw new SyncError('INDEX_CORRUPT', `the saved index of ${peerId} names a forbidden path`, { path: record.path });
+          into.restore(record);
+        }),
     });
     puller = new Puller(ctx, peers, versions, scanner, {
       transfersInFlightMax: this.limits.transfersInFlightMax,
@@ -418,8 +423,6 @@ class Engine implements SyncNode {
     this.state = 'scanning';
     await this.scanAll(running);
     this.logger.info('scan complete', { entries: ctx.index.size, node: ctx.nodeId });
-    // After the scan, as a peer's index received now would be: its records are planned against ours.
-    await this.restorePeerIndexes(running);
 
     transport.on('connection', (connection) => {
       peers.handleConnection(connection);
@@ -471,31 +474,7 @@ class Engine implements SyncNode {
     }, 0);
   }
 
-  /**
-   * Each peer's index as saved at the last stop, so that connecting to a peer asks it only for
-   * records newer than those (the protocol's index id and sequence), not for its whole index. Every
-   * restored path is planned again, as after a full exchange: a pull left unfinished at the stop
-   * is taken up again. A file that cannot be used is left out (that peer sends its whole index).
-   */
-  private async restorePeerIndexes({ ctx, peers, puller }: Running): Promise<void> {
-    for (const peerId of await savedPeerIds(this.fs, this.stateDir).catch(() => [])) {
-      const records = peers.emptyRemoteRecords();
-      try {
-        const header = await loadPeerIndex(this.fs, this.stateDir, peerId, (record) => {
-          if (ctx.folder.isForbidden(record.path)) throw new SyncError('INDEX_CORRUPT', `saved index of ${peerId} names a forbidden path`, { path: record.path });
-          records.restore(record);
-        });
-        if (header && peers.restore(header, records)) {
-          puller.markDirty(records.keys());
-          this.logger.debug('peer index restored', { peer: peerId, records: records.size, maxSequence: header.maxSequence });
-        }
-      } catch (error) {
-        this.logger.warn('saved peer index not used', { peer: peerId, error: error instanceof Error ? error.message : String(error) });
-      }
-    }
-  }
-
-  /** What we hold of each peer's index, for the next start (`restorePeerIndexes`). */
+  /** What we hold of each peer's index, for the next start (`Peers`' `restoreIndex`). */
   private async savePeerIndexes({ peers }: Running): Promise<void> {
     for (const { header, records } of peers.savedIndexes()) {
       await savePeerIndex(this.fs, this.stateDir, header, records).catch((error: unknown) => {
@@ -686,8 +665,9 @@ class Engine implements SyncNode {
     running.peers.close();
     await running.transport.close().catch(() => {});
     await Promise.race([running.puller.whenIdle(), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
-    await this.savePeerIndexes(running);
     await running.journal.close();
+    // After our own index is durable: a daemon that gives up on a slow stop loses only this.
+    await this.savePeerIndexes(running);
     this.state = 'stopped';
   }
 }

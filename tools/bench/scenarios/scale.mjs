@@ -45,8 +45,9 @@ export const scale = {
           // Ours only, these two: the rivals' clusters have no index sequence to compare and
           // do not sample CPU at their health check.
           if (cluster.cpuAtHealthy) warmCpu = round(Math.max(...[0, 1].map((i) => cluster.cpuAtHealthy(i))), 2);
-          // Not part of the target: after /healthz each node still receives and checks the
-          // other's whole index (neither keeps what it had of the other's across a restart).
+          // Not part of the target: after /healthz each node connects, gets what the other
+          // changed since the index of it that it saved at its stop (nothing here; the whole index
+          // before `f4e8420`), and plans every path again.
           if (cluster.timeToCaughtUp) warmCaughtUp = round(await cluster.timeToCaughtUp([0, 1]), 3);
           await cluster.ready();
         } else {
