@@ -23,6 +23,8 @@ interface RemoteIndex {
   indexId: string | null;
   maxSequence: number;
   records: RemoteRecords;
+  /** Whether the peer's saved index holds just these records (restored, and nothing received since). */
+  saved: boolean;
 }
 
 interface PendingRequest {
@@ -139,15 +141,17 @@ export class Peers {
   }
 
   /**
-   * What we hold of each peer's index, to be saved at a stop: a restart that restores it asks each
-   * peer only for what is newer, instead of its whole index.
+   * What we hold of each peer's index that its saved index does not, to be saved at a stop: a
+   * restart that restores it asks each peer only for what is newer, instead of its whole index.
+   * `records` builds the list (one stored record per entry) when called, one peer at a time.
    */
-  savedIndexes(): { header: PeerIndexHeader; records: StoredRecord[] }[] {
-    const saved: { header: PeerIndexHeader; records: StoredRecord[] }[] = [];
+  unsavedIndexes(): { header: PeerIndexHeader; records: () => StoredRecord[] }[] {
+    const unsaved: { header: PeerIndexHeader; records: () => StoredRecord[] }[] = [];
     for (const [peerId, remote] of this.remotes) {
-      if (remote.indexId !== null) saved.push({ header: { peerId, indexId: remote.indexId, maxSequence: remote.maxSequence }, records: remote.records.stored() });
+      if (remote.indexId === null || remote.saved) continue;
+      unsaved.push({ header: { peerId, indexId: remote.indexId, maxSequence: remote.maxSequence }, records: () => remote.records.stored() });
     }
-    return saved;
+    return unsaved;
   }
 
   /** Our record for a path changed to one peers may already hold (a pull adopted it): store theirs compactly. */
@@ -228,7 +232,7 @@ export class Peers {
       .then(
         (header) => {
           if (!header || this.remotes.has(peerId) || records.size > this.options.peerRecordsMax) return;
-          this.remotes.set(peerId, { indexId: header.indexId, maxSequence: header.maxSequence, records });
+          this.remotes.set(peerId, { indexId: header.indexId, maxSequence: header.maxSequence, records, saved: true });
           this.ctx.logger.debug('saved index of a peer restored', { peer: peerId, records: records.size, maxSequence: header.maxSequence });
           // Planned again, as after a whole index: a pull left unfinished at the stop resumes.
           if (records.size > 0) this.options.onRecords([...records.keys()], peerId);
@@ -311,7 +315,7 @@ export class Peers {
 
   private remote(peerId: string): RemoteIndex {
     let remote = this.remotes.get(peerId);
-    if (!remote) this.remotes.set(peerId, (remote = { indexId: null, maxSequence: 0, records: new RemoteRecords((path) => this.ctx.index.stored(path)) }));
+    if (!remote) this.remotes.set(peerId, (remote = { indexId: null, maxSequence: 0, records: new RemoteRecords((path) => this.ctx.index.stored(path)), saved: false }));
     return remote;
   }
 
@@ -332,6 +336,8 @@ export class Peers {
       return;
     }
     const remote = this.remote(peerId);
+    // A catch-up with nothing newer is one empty batch: the saved index still holds.
+    if (message.records.length > 0 || remote.indexId !== message.indexId) remote.saved = false;
     if (remote.indexId !== message.indexId) {
       // The peer's index restarted (its state was wiped): what it said before no longer holds.
       remote.indexId = message.indexId;

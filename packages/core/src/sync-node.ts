@@ -476,8 +476,8 @@ class Engine implements SyncNode {
 
   /** What we hold of each peer's index, for the next start (`Peers`' `restoreIndex`). */
   private async savePeerIndexes({ peers }: Running): Promise<void> {
-    for (const { header, records } of peers.savedIndexes()) {
-      await savePeerIndex(this.fs, this.stateDir, header, records).catch((error: unknown) => {
+    for (const { header, records } of peers.unsavedIndexes()) {
+      await savePeerIndex(this.fs, this.stateDir, header, records()).catch((error: unknown) => {
         this.logger.warn('peer index not saved', { peer: header.peerId, error: error instanceof Error ? error.message : String(error) });
       });
     }

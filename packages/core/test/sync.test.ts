@@ -711,6 +711,27 @@ describe('engine over real WebSockets', () => {
     expect(restarted.node.status().recordsReceived).toBeLessThan(10);
   });
 
+  it('writes a peer\'s saved index again at a stop only when that peer sent something since it was restored', async () => {
+    const [a, b] = await cluster.mesh(['a', 'b']);
+    await writeFile(join(a!.dir, 'one.txt'), '1');
+    await waitFor(() => cluster.converged(), 'initial sync');
+    const saved = join(b!.dir, '.sync', 'peers', 'a.index');
+    const inodeOf = async (): Promise<number> => (await stat(saved)).ino;
+    await cluster.stop('b');
+    const first = await inodeOf();
+
+    let restarted = await cluster.restart('b', ['a']);
+    await waitFor(() => restarted.node.status().peers.length === 1 && restarted.node.status().pendingPaths === 0, 'b caught up');
+    await cluster.stop('b');
+    expect(await inodeOf()).toBe(first);
+
+    restarted = await cluster.restart('b', ['a']);
+    await writeFile(join(a!.dir, 'two.txt'), '2');
+    await waitFor(async () => (await contentOf(join(b!.dir, 'two.txt'))) === '2', 'two.txt on b');
+    await cluster.stop('b');
+    expect(await inodeOf()).not.toBe(first);
+  });
+
   it('asks for a whole index again when the saved one does not hold: the peer\'s index started over, or the file is unreadable', async () => {
     const [a, b] = await cluster.mesh(['a', 'b']);
     const count = 20;
