@@ -234,8 +234,10 @@ export class Peers {
           if (!header || this.remotes.has(peerId) || records.size > this.options.peerRecordsMax) return;
           this.remotes.set(peerId, { indexId: header.indexId, maxSequence: header.maxSequence, records, saved: true });
           this.ctx.logger.debug('saved index of a peer restored', { peer: peerId, records: records.size, maxSequence: header.maxSequence });
-          // Planned again, as after a whole index: a pull left unfinished at the stop resumes.
-          if (records.size > 0) this.options.onRecords([...records.keys()], peerId);
+          // Planned again, so that a pull left unfinished at the stop resumes; a record equal to
+          // ours offers nothing to pull (the rest of a whole index's planning pass).
+          const differing = records.differingFromLocal();
+          if (differing.length > 0) this.options.onRecords(differing, peerId);
         },
         (error: unknown) => {
           this.ctx.logger.warn('saved index of a peer not used; asking it for its whole index', { peer: peerId, error: error instanceof Error ? error.message : String(error) });

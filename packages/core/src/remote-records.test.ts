@@ -115,6 +115,7 @@ describe('RemoteRecords', () => {
     for (const record of saved) restored.restore(record);
     for (const path of ['docs/note.txt', 'only-theirs', 'differs']) expect(restored.get(path)).toEqual(records.get(path));
     expect(restored.get('differs')?.mode).toBe(0o600);
+    expect(restored.differingFromLocal().sort()).toEqual(['differs', 'only-theirs']);
   });
 
   it('restores a saved entry against our record as it is now: one we changed since keeps what the peer said', () => {

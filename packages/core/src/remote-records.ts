@@ -28,6 +28,13 @@ export class RemoteRecords {
     return this.entries.keys();
   }
 
+  /** Paths whose record is not ours as it is now (the others give nothing to plan). */
+  differingFromLocal(): string[] {
+    const paths: string[] = [];
+    for (const [path, entry] of this.entries) if (typeof entry !== 'number') paths.push(path);
+    return paths;
+  }
+
   clear(): void {
     this.entries.clear();
   }
