@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BLOCK_FRAME_KIND, BLOCK_HEADER_BYTES, allocBlockPayload, batchRecords, blockFrameOf, decodeBlock, decodeMessage, encodeBlock, encodeMessage, recordBatches } from './codec';
+import { BLOCK_FRAME_KIND, BLOCK_HEADER_BYTES, allocBlockPayload, batchRecords, blockFrameOf, decodeBlock, decodeMessage, encodeBlock, encodeFrame, encodeMessage, recordBatches } from './codec';
 import type { ProtocolErrorCode } from './errors';
 import { defaultLimits } from './limits';
 import { PROTOCOL_VERSION } from './schemas';
@@ -391,6 +391,36 @@ describe('encodeMessage of a batch from recordBatches', () => {
       expect(update).toBe(encodeMessage({ type: 'index-update', indexId: 'idx-00000001', records: fresh }));
       const decoded = decodeMessage(update);
       expect(decoded.ok && decoded.value.type === 'index-update' && decoded.value.records.map((r) => r.path)).toEqual(batch.map((r) => r.path));
+    }
+  });
+
+  it('gives the same frame as UTF-8 bytes, built from the bytes kept while batching', () => {
+    const utf8 = new TextEncoder();
+    const batches = [...recordBatches(records, { recordsPerBatchMax: 2, batchBytesMax: 1 << 20 }), ...recordBatches([])];
+    expect(batches.map((batch) => batch.length)).toEqual([2, 1]);
+    for (const batch of batches) {
+      for (const message of [
+        { type: 'index', indexId: 'idx-00000001', records: batch, done: false } as const,
+        { type: 'index-update', indexId: 'idx-00000001', records: batch } as const,
+      ]) {
+        const frame = encodeFrame(message);
+        expect(frame).toBeInstanceOf(Uint8Array);
+        expect(Buffer.from(frame as Uint8Array).equals(Buffer.from(utf8.encode(encodeMessage({ ...message, records: [...batch] }))))).toBe(true);
+      }
+    }
+    // Anything else is the string encodeMessage makes.
+    expect(encodeFrame({ type: 'index-update', indexId: 'idx-00000001', records: [...records] })).toBe(encodeMessage({ type: 'index-update', indexId: 'idx-00000001', records: [...records] }));
+    expect(encodeFrame(messages.close)).toBe(encodeMessage(messages.close));
+  });
+
+  it('keeps the bytes of long records, and of more records than its first buffer holds', () => {
+    const long = recordFixture({ path: Array.from({ length: 15 }, (_, i) => `${'ü'.repeat(120)}${i}`).join('/'), size: 300_000 });
+    const many = Array.from({ length: 400 }, (_, i) => recordFixture({ path: `dir/é-${i}.txt`, size: 300_000 }));
+    for (const input of [[long, long, long], many]) {
+      const [batch] = [...recordBatches(input, { recordsPerBatchMax: 1000, batchBytesMax: 4 << 20 })];
+      expect(batch).toHaveLength(input.length);
+      const decoded = decodeMessage(new TextDecoder().decode(encodeFrame({ type: 'index', indexId: 'idx-00000001', records: batch!, done: true }) as Uint8Array));
+      expect(decoded.ok && decoded.value.type === 'index' && decoded.value.records.map((r) => r.path)).toEqual(input.map((r) => r.path));
     }
   });
 

@@ -45,4 +45,4 @@ export type {
   BlockFrame,
 } from './schemas';
 export { packBlocks, unpackBlocks } from './packed-blocks';
-export { encodeMessage, decodeMessage, encodeBlock, decodeBlock, allocBlockPayload, blockFrameOf, batchRecords, recordBatches, BLOCK_FRAME_KIND, BLOCK_HEADER_BYTES, PUSHED_BLOCK_ID } from './codec';
+export { encodeMessage, encodeFrame, decodeMessage, encodeBlock, decodeBlock, allocBlockPayload, blockFrameOf, batchRecords, recordBatches, BLOCK_FRAME_KIND, BLOCK_HEADER_BYTES, PUSHED_BLOCK_ID } from './codec';

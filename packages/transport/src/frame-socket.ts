@@ -4,8 +4,11 @@
  * handshake and validation code is shared and tested once.
  */
 export interface FrameSocket {
-  /** Resolves once the frame has been handed to the network (or the socket closed). */
-  sendText(text: string): Promise<void>;
+  /**
+   * Resolves once the frame has been handed to the network (or the socket closed). `text` may be
+   * given as its UTF-8 bytes (a large frame built without a string of its own).
+   */
+  sendText(text: string | Uint8Array): Promise<void>;
   /** `released`, if given, is called once, when the socket holds no reference to `data` (at once if it was not sent). */
   sendBinary(data: Uint8Array, released?: () => void): Promise<void>;
   /** Bytes queued but not yet written. */

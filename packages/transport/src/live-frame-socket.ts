@@ -43,7 +43,7 @@ export abstract class LiveFrameSocket implements FrameSocket {
   /** Drops the connection at once, without a close handshake. */
   protected abstract terminate(): void;
 
-  sendText(text: string): Promise<void> {
+  sendText(text: string | Uint8Array): Promise<void> {
     return this.send(text, false);
   }
 

@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION, decodeBlock, decodeMessage, encodeBlock, encodeMessage } from '@sync/protocol';
+import { PROTOCOL_VERSION, decodeBlock, decodeMessage, encodeBlock, encodeFrame, encodeMessage } from '@sync/protocol';
 import type { BlockFrame, HelloMessage, Message, ProtocolLimits } from '@sync/protocol';
 import { newNonce, proofMatches, proveIdentity } from './auth';
 import type { AppMessage, Connection, Direction } from './connection';
@@ -77,7 +77,7 @@ export class PeerSession implements Connection {
 
   send(message: AppMessage): Promise<void> {
     if (this.state !== 'open') return Promise.reject(this.closedError());
-    return this.socket.sendText(encodeMessage(message));
+    return this.socket.sendText(encodeFrame(message));
   }
 
   sendBlock(id: number, data: Uint8Array, released?: () => void): Promise<void> {

@@ -5,6 +5,8 @@ export interface MemoryPairOptions {
   latencyMs?: number;
 }
 
+const utf8 = new TextDecoder();
+
 type Frame = { kind: 'text'; text: string } | { kind: 'binary'; data: Uint8Array } | { kind: 'close'; reason: string };
 
 /** A FrameSocket whose closing can also be observed by the network that made it. */
@@ -23,8 +25,8 @@ class MemoryEnd implements MemorySocket {
 
   constructor(private readonly latencyMs: number) {}
 
-  sendText(text: string): Promise<void> {
-    this.deliver({ kind: 'text', text });
+  sendText(text: string | Uint8Array): Promise<void> {
+    this.deliver({ kind: 'text', text: typeof text === 'string' ? text : utf8.decode(text) });
     return Promise.resolve();
   }
 
