@@ -17,17 +17,10 @@ base=${HEAP_PAIR_DIR:-/var/tmp/heap-pair}
 export UV_THREADPOOL_SIZE=16 NODE_OPTIONS=${NODE_OPTIONS:---max-semi-space-size=16}
 
 rm -rf "$base" && mkdir -p "$base/n0" "$base/n1"
-node -e '
-const { mkdirSync, writeFileSync } = require("node:fs"); const { randomFillSync } = require("node:crypto");
-const [base, count] = [process.argv[1], +process.argv[2]]; const bytes = Buffer.alloc(1024);
-for (let d = 0; d < count / 100; d++) {
-  mkdirSync(`${base}/n0/d${d}`);
-  for (let f = 0; f < 100; f++) writeFileSync(`${base}/n0/d${d}/f${f}.bin`, randomFillSync(bytes));
-}' "$base" "$count"
-node -e 'process.stdout.write(require("node:crypto").randomBytes(32).toString("hex"))' > "$base/secret"
 
 PAIR_PORT=7710
 . "$(dirname "$0")/lib/pair.sh"
+pair_tree_1k "$count"
 start() { pair_start "$1" --heapsnapshot-signal=SIGUSR2; }
 stop() { kill "${pids[0]}" "${pids[1]}"; wait "${pids[0]}" "${pids[1]}" 2>/dev/null || true; }
 alive() { # a daemon that exited (a bad MAIN_JS, a crash) ends the run instead of a wait for ever
