@@ -5,6 +5,7 @@ import type { StoredRecord } from './record';
 import { SyncError } from './errors';
 import { encodeJournalLine, recordOfLine } from './journal-line';
 import { readLines, writeLinesAtomic } from './line-file';
+import { isIndexId } from './state-dir';
 
 /** Where each peer's index is kept across a restart: `<state dir>/peers/<peer id>.index`. */
 const dirName = 'peers';
@@ -75,7 +76,7 @@ function decodeHeader(line: string, path: string): PeerIndexHeader & { records: 
     typeof peer !== 'string' ||
     !NodeIdSchema.safeParse(peer).success ||
     typeof indexId !== 'string' ||
-    !/^[A-Za-z0-9_-]{8,64}$/.test(indexId) ||
+    !isIndexId(indexId) ||
     !Number.isSafeInteger(maxSequence) ||
     (maxSequence as number) < 0 ||
     !Number.isSafeInteger(records) ||

@@ -46,6 +46,11 @@ export async function loadNodeId(fs: FileSystem, stateDir: string, wanted: strin
   return readOrCreate(fs, path, () => random.id(9), (value) => NodeIdSchema.safeParse(value).success);
 }
 
+/** An index id as the protocol allows it. */
+export function isIndexId(value: string): boolean {
+  return /^[A-Za-z0-9_-]{8,64}$/.test(value);
+}
+
 /** The index id changes whenever the index starts over, so peers know our old sequences mean nothing. */
 export async function loadIndexId(fs: FileSystem, stateDir: string, indexIsEmpty: boolean, random: Random): Promise<string> {
   const path = join(stateDir, 'index-id');
@@ -54,5 +59,5 @@ export async function loadIndexId(fs: FileSystem, stateDir: string, indexIsEmpty
     await fs.writeFileAtomic(path, utf8.encode(`${fresh}\n`));
     return fresh;
   }
-  return readOrCreate(fs, path, () => random.id(12), (value) => /^[A-Za-z0-9_-]{8,64}$/.test(value));
+  return readOrCreate(fs, path, () => random.id(12), isIndexId);
 }
