@@ -84,6 +84,11 @@ export function decodeJournalLine(line: string): StoredRecord | null {
   );
 }
 
+/** Each record's journal line, in order (a whole file of them is written a piece at a time). */
+export function* journalLinesOf(records: Iterable<StoredRecord>): Generator<string, void, undefined> {
+  for (const record of records) yield encodeJournalLine(record);
+}
+
 /** The record of a line of the state file at `path`; `SyncError('INDEX_CORRUPT')` for anything else. */
 export function recordOfLine(line: string, path: string): StoredRecord {
   let record: StoredRecord | null;

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { FileSystem, WriteHandle } from './ports';
 import type { StoredRecord } from './record';
 import { readChunkBytesDefault, readLines, writeLinesAtomic } from './line-file';
-import { encodeJournalLine, recordOfLine } from './journal-line';
+import { encodeJournalLine, journalLinesOf, recordOfLine } from './journal-line';
 
 const journalName = 'index.journal';
 const snapshotName = 'index.snapshot';
@@ -138,12 +138,8 @@ export class IndexJournal {
 
   /** Every record's line into a fresh snapshot, replacing the old one whole. */
   private writeSnapshot(records: readonly StoredRecord[]): Promise<void> {
-    return writeLinesAtomic(this.fs, this.stateDir, snapshotName, mapIterable(records, encodeJournalLine));
+    return writeLinesAtomic(this.fs, this.stateDir, snapshotName, journalLinesOf(records));
   }
-}
-
-function* mapIterable<T, U>(items: Iterable<T>, map: (item: T) => U): Generator<U, void, undefined> {
-  for (const item of items) yield map(item);
 }
 
 /** Applies each line of the file at `path` to `records`; returns how many lines it holds (0 for no file). */

@@ -3,7 +3,7 @@ import { NodeIdSchema } from '@sync/protocol';
 import type { FileSystem } from './ports';
 import type { StoredRecord } from './record';
 import { SyncError } from './errors';
-import { encodeJournalLine, recordOfLine } from './journal-line';
+import { journalLinesOf, recordOfLine } from './journal-line';
 import { readLines, writeLinesAtomic } from './line-file';
 import { isIndexId } from './state-dir';
 
@@ -37,7 +37,7 @@ export async function savePeerIndex(fs: FileSystem, stateDir: string, header: Pe
 
 function* linesOf(header: string, records: readonly StoredRecord[]): Generator<string, void, undefined> {
   yield header;
-  for (const record of records) yield encodeJournalLine(record);
+  yield* journalLinesOf(records);
 }
 
 /**
